@@ -1,0 +1,1 @@
+"""Clinical instruments: iim family (each module registers its instruments on import)."""

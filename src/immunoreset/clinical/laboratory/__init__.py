@@ -1,0 +1,1 @@
+"""Clinical instruments: laboratory family (each module registers its instruments on import)."""

@@ -1,0 +1,1 @@
+"""Clinical instruments: sle family (each module registers its instruments on import)."""

@@ -1,0 +1,1 @@
+"""Clinical instruments: ssc family (each module registers its instruments on import)."""

@@ -1,0 +1,1 @@
+"""Clinical instruments: toxicity family (each module registers its instruments on import)."""

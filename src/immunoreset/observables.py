@@ -1,0 +1,81 @@
+"""Canonical names and units of the quantities that appear in result tables.
+
+Models map their states onto these names; endpoints, reports and the trial layer read result tables
+by these names only, so any model that emits an observable feeds every endpoint built on it. A result
+table is long in time and wide in observables: columns ``patient_id`` (int), ``time`` (day, day 0 =
+first CAR infusion) and one column per observable, in the unit listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Observable:
+    """A named, unit-bearing quantity that a model can emit and an endpoint can read."""
+
+    name: str
+    unit: str
+    description: str
+
+
+_ALL = (
+    # CAR cell kinetics
+    Observable("car_t_blood", "cells/uL", "CAR-positive cells in peripheral blood (all subsets)"),
+    Observable("car_transgene", "copies/ug DNA", "CAR transgene in blood by qPCR"),
+    Observable("car_t_naive_blood", "cells/uL", "naive / stem-like CAR cells in blood"),
+    Observable("car_t_cm_blood", "cells/uL", "central-memory CAR cells in blood"),
+    Observable("car_t_em_blood", "cells/uL", "effector-memory CAR cells in blood"),
+    Observable("car_t_eff_blood", "cells/uL", "effector CAR cells in blood"),
+    Observable("car_t_marrow", "cells/uL", "CAR cells in bone marrow (per uL marrow volume)"),
+    # B lineage
+    Observable("b_cells_blood", "cells/uL", "CD19+ B cells in peripheral blood"),
+    Observable("b_cells_autoreactive_blood", "cells/uL", "autoreactive CD19+ B cells in blood"),
+    Observable("b_cells_marrow", "cells/uL", "CD19+ B cells in bone marrow (per uL marrow volume)"),
+    # Host haematology
+    Observable("cd4_t_blood", "cells/uL", "host (non-CAR) CD4+ T cells in blood"),
+    Observable("cd8_t_blood", "cells/uL", "host (non-CAR) CD8+ T cells in blood"),
+    Observable("neutrophils", "cells/uL", "absolute neutrophil count"),
+    Observable("platelets", "cells/uL", "platelet count"),
+    # Antibodies and SLE serology
+    Observable("anti_dsdna", "IU/mL", "anti-double-stranded-DNA IgG"),
+    Observable("igg_total", "g/L", "total serum IgG"),
+    Observable("c3", "mg/dL", "complement C3"),
+    Observable("c4", "mg/dL", "complement C4"),
+    Observable("ifn_alpha", "pg/mL", "serum interferon-alpha"),
+    Observable("proteinuria", "mg/g creatinine", "urine protein excretion"),
+    Observable("sledai_c3_regression", "score", "SLEDAI predicted from C3 (Park 2025 regression)"),
+    Observable("sledai_ifn_regression", "score", "SLEDAI predicted from IFN-alpha (Park 2025)"),
+    Observable("sledai_dsdna_regression", "score", "SLEDAI predicted from anti-dsDNA (Park 2025)"),
+    # Cytokines and toxicity support levels (grades are computed by the instruments)
+    Observable("il6", "pg/mL", "serum interleukin-6"),
+    Observable("temp_c", "deg C", "maximum body temperature of the assessment period"),
+    Observable("hypotension", "0/1", "hypotension present (1) or absent (0)"),
+    Observable("n_vasopressors", "count", "distinct vasopressors other than vasopressin"),
+    Observable("vasopressin", "0/1", "vasopressin given"),
+    Observable(
+        "oxygen_level",
+        "ordinal 0-4",
+        "oxygen support: 0 none, 1 low-flow nasal cannula or blow-by, 2 high-flow/facemask,"
+        " 3 positive pressure (CPAP/BiPAP), 4 mechanical ventilation",
+    ),
+    Observable("ice_score", "points 0-10", "ICE encephalopathy screen"),
+    Observable("consciousness", "ordinal 0-3", "ICANS depressed-consciousness level"),
+    # Disease activity
+    Observable("mrss", "points 0-51", "modified Rodnan skin score"),
+    Observable("ck", "U/L", "serum creatine kinase"),
+    Observable("mmt8", "points 0-80", "manual muscle testing, 8 groups"),
+)
+
+OBSERVABLES: dict[str, Observable] = {o.name: o for o in _ALL}
+
+
+def unit_of(name: str) -> str:
+    """Unit of observable ``name``; raises ``KeyError`` naming the known observables."""
+    try:
+        return OBSERVABLES[name].unit
+    except KeyError:
+        raise KeyError(
+            f"unknown observable {name!r}; known: {', '.join(sorted(OBSERVABLES))}"
+        ) from None
