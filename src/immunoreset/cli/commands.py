@@ -1,5 +1,5 @@
 """The list of subcommand modules, in the order ``immunoreset --help`` shows them."""
 
-from immunoreset.cli import score
+from immunoreset.cli import models, score, simulate, validate
 
-MODULES = [score]
+MODULES = [simulate, validate, models, score]

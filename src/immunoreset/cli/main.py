@@ -12,10 +12,7 @@ from collections.abc import Sequence
 
 from immunoreset import __version__
 from immunoreset.cli import commands
-
-EXIT_OK = 0
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
+from immunoreset.cli.errors import EXIT_BAD_INPUT
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,1 +1,1 @@
-"""model/models."""
+"""Published reference models, each a module with its parameter table beside it."""

@@ -1,0 +1,88 @@
+"""``immunoreset endpoints``: trial endpoints of a simulated run.
+
+Usage::
+
+    immunoreset endpoints RUN_DIR [--visits 0,28,90,180,365] [--out DIR]
+
+Reads ``RUN_DIR/trajectories.parquet`` and writes ``endpoints_patient.csv``,
+``endpoints_visits.csv``, ``endpoints_columns.csv`` (units) and ``endpoints_notes.txt`` to ``DIR``
+(default ``RUN_DIR``); notes on skipped endpoints are also printed on stderr. The other settings
+keep the defaults documented in :class:`immunoreset.endpoints.EndpointConfig`. Exit codes: 0
+written; 2 no or unreadable trajectories, a bad visit list or an unwritable folder (one line on
+stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from immunoreset.endpoints import (
+    EndpointConfig,
+    ResultTableError,
+    compute_endpoints,
+    read_trajectories,
+    write_endpoints,
+)
+from immunoreset.endpoints.io import TRAJECTORIES
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def visit_days(text: str) -> tuple[float, ...]:
+    """Parse ``"0,28,90"`` into visit days; argparse reports a malformed list in one line."""
+    try:
+        days = tuple(float(part) for part in text.split(","))
+        return EndpointConfig(visits=days).visits
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated days such as 0,28,90, got {text!r}"
+        ) from None
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``endpoints`` subcommand."""
+    parser = subparsers.add_parser(
+        "endpoints",
+        help="compute trial endpoints from a run's trajectories",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("run_dir", type=Path, help=f"run folder holding {TRAJECTORIES}")
+    parser.add_argument(
+        "--visits", type=visit_days, help="visit days, comma-separated (default 0,28,90,180,365)"
+    )
+    parser.add_argument("--out", type=Path, help="output folder (default: RUN_DIR)")
+    parser.set_defaults(run=run)
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"immunoreset: error: {message}\n")
+    return EXIT_BAD_INPUT
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``immunoreset endpoints``; see the module docstring for the exit codes."""
+    config = EndpointConfig() if args.visits is None else EndpointConfig(visits=args.visits)
+    source = args.run_dir / TRAJECTORIES
+    try:
+        table = read_trajectories(args.run_dir)
+    except OSError as exc:
+        return _fail(f"cannot read {source}: {exc.strerror or exc}")
+    except ValueError as exc:  # pyarrow reports a corrupt or non-parquet file as a ValueError
+        return _fail(f"cannot read {source}: {exc}")
+    try:
+        endpoints = compute_endpoints(table, config)
+    except ResultTableError as exc:
+        return _fail(f"{source}: {exc}")
+    out = args.out or args.run_dir
+    try:
+        write_endpoints(endpoints, out)
+    except OSError as exc:
+        return _fail(f"cannot write to {out}: {exc.strerror or exc}")
+    for note in endpoints.notes:
+        sys.stderr.write(f"immunoreset endpoints: {note}\n")
+    sys.stdout.write(
+        f"{len(endpoints.patient)} patients, {len(endpoints.visits)} visit rows written to {out}\n"
+    )
+    return EXIT_OK

@@ -1,0 +1,224 @@
+"""B-cell aplasia and reconstitution after CD19-directed cell therapy.
+
+No consensus definition exists for autoimmune disease; each trial sets its own thresholds, so every
+threshold here is a parameter and is reported with the result. Status: CONVENTION throughout. The
+clinical picture (deep peripheral B-cell depletion, return of naive B cells after a mean of about
+110 days) is from Mackensen A et al., Anti-CD19 CAR T cell therapy for refractory systemic lupus
+erythematosus, Nat Med 2022;28:2124-2132.
+
+Rules, in short. Samples are peripheral CD19+ B cells (cells/uL, or percent of lymphocytes) with
+their day after infusion; samples before day 0 are dropped and a value below the limit of
+quantification (``"<LLOQ"``) counts as 0. Aplasia starts at the first sample strictly below
+``aplasia_threshold`` (default 1 cell/uL). Reconstitution is the first later sample at or above
+``recovery_threshold`` (default: the aplasia threshold) whose next sample is also at or above it; a
+single high value followed by a lower one is a blip. Without a confirmed reconstitution the aplasia
+is censored at the last sample. A patient never aplastic has no aplasia or reconstitution times
+(``None``, not 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator
+
+from immunoreset.clinical.core import (
+    FieldSpec,
+    Instrument,
+    InstrumentInputError,
+    InstrumentResult,
+    Record,
+    Status,
+    parse_record,
+    register,
+)
+from immunoreset.clinical.laboratory.measures import plain, timed_series
+
+KEY = "b_cell_aplasia_reconstitution"
+SOURCE = (
+    "Platform convention (no consensus definition); clinical picture from Mackensen A et al., "
+    "Nat Med 2022;28:2124-2132"
+)
+LLOQ = "<LLOQ"
+PERCENT_MAX = Decimal(100)
+SAMPLE_VALUE_ALLOWED = f"a number >= 0 or the text {LLOQ}"
+
+
+def _sample_value(value: object) -> Decimal | str:
+    """Accept a B-cell level: a finite number >= 0 or the text ``<LLOQ``."""
+    if value == LLOQ:
+        return LLOQ
+    if isinstance(value, bool):
+        raise ValueError(SAMPLE_VALUE_ALLOWED)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(SAMPLE_VALUE_ALLOWED) from None
+    if not number.is_finite() or number < 0:
+        raise ValueError(SAMPLE_VALUE_ALLOWED)
+    return number
+
+
+SampleValue = Annotated[Decimal | str, PlainValidator(_sample_value)]
+Threshold = Annotated[Decimal, Field(gt=0)]
+
+
+class BCellRecord(Record):
+    """B-cell samples of one patient, as ``samples`` pairs or as parallel ``days`` and ``values``.
+
+    ``samples`` (``[[day, value], ...]``) is the layout of the specification; ``days`` with
+    ``values`` is the same series as two lists (one CSV cell each). Give one layout, not both.
+    """
+
+    samples: tuple[tuple[Decimal, SampleValue], ...] | None = None
+    days: tuple[Decimal, ...] | None = None
+    values: tuple[SampleValue, ...] | None = None
+    unit: Literal["cells_per_uL", "percent_of_lymphocytes"] = "cells_per_uL"
+    aplasia_threshold: Threshold = Decimal("1.0")
+    recovery_threshold: Threshold | None = None
+
+
+Layout = tuple[Sequence[Decimal], Sequence[Decimal | str], str, str]
+"""Days, values, and the names of the fields that hold them."""
+
+
+def sample_lists(record: BCellRecord) -> Layout:
+    """Days and values from either layout, with the field names that errors should cite."""
+    if record.samples is not None:
+        if record.days is not None or record.values is not None:
+            raise InstrumentInputError("samples", "samples with days/values", "one layout only")
+        days, values = [day for day, _ in record.samples], [v for _, v in record.samples]
+        return days, values, "samples", "samples"
+    if record.days is None:
+        raise InstrumentInputError("samples", None, "samples, or days with values (required)")
+    if record.values is None:
+        raise InstrumentInputError("values", None, "a value for each day (required with days)")
+    return record.days, record.values, "days", "values"
+
+
+def recovery_threshold(record: BCellRecord) -> Decimal:
+    """The recovery threshold in force; it may not be below the aplasia threshold."""
+    if record.recovery_threshold is None:
+        return record.aplasia_threshold
+    if record.recovery_threshold < record.aplasia_threshold:
+        raise InstrumentInputError(
+            "recovery_threshold",
+            record.recovery_threshold,
+            f"a value >= aplasia_threshold ({record.aplasia_threshold})",
+        )
+    return record.recovery_threshold
+
+
+def check_percentages(record: BCellRecord, levels: Sequence[Decimal], values_field: str) -> None:
+    """Percentages of lymphocytes (and the thresholds) cannot exceed 100."""
+    for name in ("aplasia_threshold", "recovery_threshold"):
+        value = getattr(record, name)
+        if value is not None and value > PERCENT_MAX:
+            raise InstrumentInputError(name, value, "a percentage <= 100")
+    for index, level in enumerate(levels):
+        if level > PERCENT_MAX:
+            raise InstrumentInputError(f"{values_field}.{index}", level, "a percentage <= 100")
+
+
+def reconstitution_index(levels: Sequence[Decimal], onset: int, threshold: Decimal) -> int | None:
+    """First sample after ``onset`` at or above ``threshold`` and confirmed by the next sample."""
+    return next(
+        (
+            i
+            for i in range(onset + 1, len(levels) - 1)
+            if levels[i] >= threshold and levels[i + 1] >= threshold
+        ),
+        None,
+    )
+
+
+def score(record: Mapping[str, Any] | BCellRecord) -> InstrumentResult:
+    """Day of aplasia onset and of confirmed reconstitution, duration and censoring."""
+    rec = parse_record(BCellRecord, record)
+    days, values, days_field, values_field = sample_lists(rec)
+    recovery = recovery_threshold(rec)
+    levels_in = [Decimal(0) if value == LLOQ else value for value in values]
+    if rec.unit == "percent_of_lymphocytes":
+        check_percentages(rec, levels_in, values_field)
+    series = timed_series(days, levels_in, days_field, values_field)
+    levels = [level for _, level in series]
+    options = {
+        "unit": rec.unit,
+        "aplasia_threshold": plain(rec.aplasia_threshold),
+        "recovery_threshold": plain(recovery),
+    }
+    components = {"samples_used": len(series), "below_lloq": sum(v == LLOQ for v in values)}
+    onset = next((i for i, level in enumerate(levels) if level < rec.aplasia_threshold), None)
+    if onset is None:
+        outputs = dict.fromkeys(
+            ("aplasia_onset_day", "reconstitution_day", "aplasia_duration_days", "censored")
+        )
+        return InstrumentResult(KEY, outputs, components, options=options)
+    found = reconstitution_index(levels, onset, recovery)
+    onset_day = series[onset][0]
+    end_day = series[-1 if found is None else found][0]
+    outputs = {
+        "aplasia_onset_day": plain(onset_day),
+        "reconstitution_day": None if found is None else plain(end_day),
+        "aplasia_duration_days": plain(end_day - onset_day),
+        "censored": found is None,
+    }
+    return InstrumentResult(KEY, outputs, components, options=options)
+
+
+register(
+    Instrument(
+        key=KEY,
+        title="B-cell aplasia and reconstitution",
+        score=score,
+        record=BCellRecord,
+        fields=(
+            FieldSpec(
+                "days",
+                "list[number]",
+                "days",
+                "distinct; days < 0 are dropped",
+                True,
+                description="sample days after infusion (mappings may give samples=[[day, value]])",
+            ),
+            FieldSpec(
+                "values",
+                "list[text]",
+                "unit column",
+                SAMPLE_VALUE_ALLOWED,
+                True,
+                description="CD19+ B cells at each day; <LLOQ counts as 0",
+            ),
+        ),
+        status=Status.CONVENTION,
+        source=SOURCE,
+        option_fields=(
+            FieldSpec(
+                "unit",
+                "enum",
+                allowed="cells_per_uL, percent_of_lymphocytes",
+                default="cells_per_uL",
+                description="CONVENTION: unit of values and thresholds",
+            ),
+            FieldSpec(
+                "aplasia_threshold",
+                "number",
+                "unit column",
+                "> 0",
+                default=1.0,
+                description="CONVENTION: aplastic iff value < threshold (strict)",
+            ),
+            FieldSpec(
+                "recovery_threshold",
+                "number",
+                "unit column",
+                ">= aplasia_threshold",
+                default=None,
+                description="CONVENTION: reconstituted at >= threshold, confirmed by the next "
+                "sample; empty = aplasia_threshold",
+            ),
+        ),
+    )
+)

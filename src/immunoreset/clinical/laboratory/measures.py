@@ -1,0 +1,79 @@
+"""Typed measurement values and series checks shared by the laboratory and toxicity instruments.
+
+Numbers that meet a threshold are held as :class:`~decimal.Decimal` (see
+:mod:`immunoreset.clinical.core`); the annotated types below add the bounds that every measurement
+of that kind obeys, so pydantic rejects an impossible value and names the field. The helpers turn
+the cross-field rules that several instruments share (one quantity given in either of two units, a
+series of timed samples) into :class:`~immunoreset.clinical.core.InstrumentInputError` s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, TypeVar
+
+from pydantic import BeforeValidator, Field
+
+from immunoreset.clinical.core import InstrumentInputError, Record
+
+V = TypeVar("V")
+
+
+def reject_bool(value: object) -> object:
+    """Stop pydantic from reading ``True``/``False`` as the integers 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("an integer, not a boolean")
+    return value
+
+
+NonNegative = Annotated[Decimal, Field(ge=0)]
+"""A concentration, count or dose: a finite number >= 0."""
+
+Integer = Annotated[int, BeforeValidator(reject_bool)]
+"""An integer item score or day count; booleans are refused."""
+
+NonNegativeInteger = Annotated[Integer, Field(ge=0)]
+"""An integer >= 0 (days, counts); booleans are refused."""
+
+
+def plain(value: Decimal) -> int | float:
+    """Return ``value`` as a plain number for reporting: ``int`` when integral, else ``float``."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def one_of_units(record: Record, field: str, alt_field: str, alt_per_unit: Decimal) -> Decimal:
+    """Return a quantity given in exactly one of two unit fields, in the unit of ``field``.
+
+    ``alt_per_unit`` is how many ``alt_field`` units make one ``field`` unit (100 mg/dL per g/L of
+    IgG; 10 mg/L per mg/dL of CRP). Giving both fields, or neither, is an error naming ``field``.
+    """
+    value, alt = getattr(record, field), getattr(record, alt_field)
+    if (value is None) == (alt is None):
+        raise InstrumentInputError(
+            field, {field: value, alt_field: alt}, f"exactly one of {field} or {alt_field}"
+        )
+    return value if alt is None else alt / alt_per_unit
+
+
+def timed_series(
+    times: Sequence[Decimal], values: Sequence[V], times_field: str, values_field: str
+) -> list[tuple[Decimal, V]]:
+    """Pair timed samples, drop those before time 0 and sort them by time.
+
+    Errors name ``values_field`` when the two lists differ in length and ``times_field`` when a time
+    occurs twice (input order is otherwise irrelevant).
+    """
+    if len(times) != len(values):
+        raise InstrumentInputError(
+            values_field, len(values), f"as many entries as {times_field} ({len(times)})"
+        )
+    seen: set[Decimal] = set()
+    for time in times:
+        if time in seen:
+            raise InstrumentInputError(times_field, time, "each time at most once")
+        seen.add(time)
+    return sorted(
+        ((time, value) for time, value in zip(times, values, strict=True) if time >= 0),
+        key=lambda pair: pair[0],
+    )

@@ -1,0 +1,121 @@
+"""Endpoints of a result table: run every endpoint family and assemble two tidy tables.
+
+Layout of the result:
+
+* ``patient``: one row per patient (``patient_id``), one column per patient-level endpoint
+  (CAR kinetics, B-cell aplasia, IgG nadir, CRS and ICANS courses, seroconversion);
+* ``visits``: one row per patient and scheduled visit (``patient_id``, ``visit_day``, and ``time``,
+  the output time the visit read), one column per visit-level endpoint (anti-dsDNA, IgG, SLEDAI-2K,
+  DORIS, LLDAS, mRSS, EUSTAR-AI, TIS);
+* ``columns``: the data dictionary (table, column, unit, description) of both;
+* ``notes``: what was skipped and why (missing observables, missed visits, invalid records).
+
+A family whose observables the table lacks is skipped with a note and contributes no columns, so
+the same code serves any model. ``None``/``<NA>`` in a cell means not evaluable, never 0 or false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from immunoreset.endpoints.bcells import b_cells
+from immunoreset.endpoints.config import EndpointConfig
+from immunoreset.endpoints.igg import igg
+from immunoreset.endpoints.iim import myositis
+from immunoreset.endpoints.part import Column, Level, Part
+from immunoreset.endpoints.pk import car_kinetics
+from immunoreset.endpoints.serology import anti_dsdna
+from immunoreset.endpoints.sle import sle_activity
+from immunoreset.endpoints.ssc import ssc_activity
+from immunoreset.endpoints.table import PATIENT, TIME, check_table, patients
+from immunoreset.endpoints.toxicity import crs, icans
+from immunoreset.endpoints.visits import visit_positions
+
+Family = Callable[[pd.DataFrame, EndpointConfig], Part]
+
+FAMILIES: tuple[Family, ...] = (
+    car_kinetics,
+    b_cells,
+    igg,
+    crs,
+    icans,
+    anti_dsdna,
+    sle_activity,
+    ssc_activity,
+    myositis,
+)
+"""Every endpoint family, in the column order of the output tables."""
+
+KEY_COLUMNS = (
+    Column("patient", PATIENT, "id", "patient identifier"),
+    Column("visit", PATIENT, "id", "patient identifier"),
+    Column("visit", "visit_day", "day", "scheduled visit day (day 0 = CAR infusion)"),
+    Column("visit", TIME, "day", "output time read at the visit; empty: none within tolerance"),
+)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Endpoint tables of one result table (see the module docstring for the layout)."""
+
+    patient: pd.DataFrame
+    visits: pd.DataFrame
+    columns: pd.DataFrame
+    notes: tuple[str, ...]
+
+
+def _frame(rows: dict, columns: list[Column], level: Level) -> pd.DataFrame:
+    names = [column.name for column in columns if column.level == level]
+    return pd.DataFrame.from_records(list(rows.values()), columns=names).convert_dtypes()
+
+
+def compute_endpoints(table: pd.DataFrame, config: EndpointConfig | None = None) -> Endpoints:
+    """Compute every endpoint whose observables ``table`` carries.
+
+    Args:
+        table: result table (``patient_id``, ``time`` in days from infusion, observables).
+        config: visit schedule, assay cut-offs and instrument inputs (defaults documented in
+            :class:`~immunoreset.endpoints.config.EndpointConfig`).
+
+    Raises:
+        ResultTableError: when ``table`` lacks usable ``patient_id``/``time`` columns.
+    """
+    config = config or EndpointConfig()
+    table = check_table(table)
+    patient_rows: dict[int, dict] = {}
+    visit_rows: dict[tuple[int, float], dict] = {}
+    missed: dict[float, int] = dict.fromkeys(config.visits, 0)
+    for patient, rows in patients(table):
+        patient_rows[patient] = {PATIENT: patient}
+        for day, position in visit_positions(rows, config).items():
+            time = None if position is None else float(rows[TIME].iat[position])
+            visit_rows[patient, day] = {PATIENT: patient, "visit_day": day, TIME: time}
+            missed[day] += position is None
+    notes = [
+        f"visit day {day:g}: no output time within {config.visit_tolerance_d:g} d "
+        f"for {count} of {len(patient_rows)} patients"
+        for day, count in missed.items()
+        if count
+    ]
+    columns = list(KEY_COLUMNS)
+    for family in FAMILIES:
+        part = family(table, config)
+        for key, values in part.patient.items():
+            patient_rows[key] |= values
+        for key, values in part.visits.items():
+            visit_rows[key] |= values
+        columns += part.columns
+        notes += part.notes
+    dictionary = pd.DataFrame(
+        [(c.level, c.name, c.unit, c.description) for c in columns],
+        columns=["table", "column", "unit", "description"],
+    )
+    return Endpoints(
+        patient=_frame(patient_rows, columns, "patient"),
+        visits=_frame(visit_rows, columns, "visit"),
+        columns=dictionary,
+        notes=tuple(notes),
+    )

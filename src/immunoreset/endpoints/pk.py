@@ -1,0 +1,63 @@
+"""CAR T cell kinetics per patient: Cmax, Tmax, AUC0-28d, Clast/Tlast and persistence.
+
+Non-compartmental analysis of the whole simulated profile from day 0 by the ``car_pk_nca``
+instrument (specification section 24; Mueller KT et al., Clin Cancer Res 2018;24:6175-84). The AUC
+uses linear trapezoids by default; set ``instrument_inputs["car_pk_nca"]["options"]["auc_method"]``
+to ``"linear_up_log_down"`` for the Phoenix/PKNCA rule. Levels below the configured LLOQ are not
+quantifiable, as in an assay, so Tlast is the persistence of detectable CAR cells: the last time
+the level was at or above the LLOQ. ``car_persisting_at_end`` says whether the level was still at
+or above the LLOQ at the last output time (persistence then lasts at least until Tlast: censored).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from immunoreset.endpoints.config import EndpointConfig
+from immunoreset.endpoints.part import Column, Part, skipped
+from immunoreset.endpoints.scoring import outputs, score_record
+from immunoreset.endpoints.table import patients, series
+from immunoreset.observables import unit_of
+
+KEY = "car_pk_nca"
+FAMILY = "CAR kinetics"
+OUTPUT_COLUMNS = {
+    "cmax": "car_cmax",
+    "tmax_d": "car_tmax_d",
+    "auc_0_28d": "car_auc_0_28d",
+    "clast": "car_clast",
+    "tlast_d": "car_tlast_d",
+}
+
+
+def columns(unit: str, observable: str) -> tuple[Column, ...]:
+    """Column docs for CAR kinetics read from ``observable`` in ``unit``."""
+    return (
+        Column("patient", "car_cmax", unit, f"highest quantifiable {observable} from day 0"),
+        Column("patient", "car_tmax_d", "day", "earliest time of car_cmax"),
+        Column("patient", "car_auc_0_28d", f"{unit} x day", "AUC from day 0 to day 28"),
+        Column("patient", "car_clast", unit, "last quantifiable level (>= LLOQ)"),
+        Column("patient", "car_tlast_d", "day", "persistence: last time with level >= LLOQ"),
+        Column(
+            "patient",
+            "car_persisting_at_end",
+            "bool",
+            "level still >= LLOQ at the last output time (persistence censored)",
+        ),
+    )
+
+
+def car_kinetics(table: pd.DataFrame, config: EndpointConfig) -> Part:
+    """CAR kinetics of every patient from ``config.car_observable`` (skipped if absent)."""
+    observable = config.car_observable
+    if observable not in table.columns:
+        return skipped(FAMILY, [observable])
+    notes: list[str] = []
+    rows: dict[int, dict] = {}
+    for patient, patient_rows in patients(table):
+        times, levels = series(patient_rows, observable)
+        record = {"times_d": times.tolist(), "levels": levels.tolist(), "lloq": config.car_lloq}
+        result = score_record(KEY, record, config, notes, f"patient {patient}")
+        at_end = bool(levels[-1] >= config.car_lloq) if len(levels) else None
+        rows[patient] = outputs(result, OUTPUT_COLUMNS) | {"car_persisting_at_end": at_end}
+    return Part(patient=rows, columns=columns(unit_of(observable), observable), notes=tuple(notes))

@@ -1,0 +1,86 @@
+"""Reading a result table: its checks, per-patient series and the sample a visit takes.
+
+A result table is long in time and wide in observables: ``patient_id``, ``time`` (days, day 0 = CAR
+infusion) and one column per observable named as in :mod:`immunoreset.observables`. Endpoints read
+nothing else, so any model that emits an observable feeds every endpoint built on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+PATIENT = "patient_id"
+TIME = "time"
+
+
+class ResultTableError(ValueError):
+    """The table is not a result table (key columns missing or not numeric, duplicate times)."""
+
+
+def check_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` sorted by patient and time after checking its key columns.
+
+    Raises :class:`ResultTableError` when ``patient_id`` or ``time`` is missing, not numeric,
+    undefined, or when a patient has the same time twice.
+    """
+    for name in (PATIENT, TIME):
+        if name not in table.columns:
+            raise ResultTableError(f"result table has no {name!r} column")
+        if not pd.api.types.is_numeric_dtype(table[name]) or table[name].isna().any():
+            raise ResultTableError(f"column {name!r} must be numeric with no missing values")
+    duplicated = table.duplicated([PATIENT, TIME])
+    if duplicated.any():
+        row = table.loc[duplicated].iloc[0]
+        raise ResultTableError(
+            f"patient {row[PATIENT]} has time {row[TIME]} more than once; one row per time"
+        )
+    return table.sort_values([PATIENT, TIME], kind="stable").reset_index(drop=True)
+
+
+def absent(table: pd.DataFrame, names: Iterable[str]) -> list[str]:
+    """The ``names`` that are not columns of ``table``."""
+    return [name for name in names if name not in table.columns]
+
+
+def patients(table: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame]]:
+    """``(patient_id, rows)`` for each patient in id order; rows are in time order."""
+    for patient, rows in table.groupby(PATIENT, sort=True):
+        yield int(patient), rows.reset_index(drop=True)
+
+
+def series(rows: pd.DataFrame, name: str, start: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Times and values of ``name`` from day ``start`` on, undefined values dropped.
+
+    Negative values, which an ODE solver leaves as round-off around zero, are read as 0: no
+    observable of the vocabulary can be negative.
+    """
+    kept = rows.loc[(rows[TIME] >= start) & rows[name].notna(), [TIME, name]]
+    times = kept[TIME].to_numpy(dtype=float)
+    return times, np.maximum(kept[name].to_numpy(dtype=float), 0.0)
+
+
+def nearest(times: np.ndarray, day: float, tolerance: float) -> int | None:
+    """Position of the sorted ``times`` entry nearest ``day`` within ``tolerance`` (ties: earlier).
+
+    ``None`` when no time lies within the tolerance: the visit was missed, and nothing is
+    interpolated in its place.
+    """
+    after = int(np.searchsorted(times, day))
+    candidates = [i for i in (after - 1, after) if 0 <= i < len(times)]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda i: (abs(times[i] - day), times[i]))
+    return best if abs(times[best] - day) <= tolerance else None
+
+
+def whole(value: float) -> int:
+    """``value`` rounded to the nearest whole number, halves up.
+
+    Scores that are integers by definition (ICE, mRSS, ordinal support levels) may come out of a
+    model as continuous values; the instrument needs the whole number a rater would record.
+    """
+    return math.floor(value + 0.5)

@@ -1,0 +1,139 @@
+"""The scenario file: a small YAML document describing model, product, regimen, population and outputs.
+
+Validated with pydantic: unknown keys are rejected, and every error names the field path, the bad
+value and what is allowed. Checks that need the model (parameter names, outputs, dosing inputs) run
+in :func:`immunoreset.scenario.load.check_against_model`.
+
+Example::
+
+    model: park2025
+    product: {name: CD19 CAR-T, dose: {value: 1.0e6, unit: cells/kg}}
+    regimen:
+      infusions: [{day: 0}]
+      lymphodepletion: [{day: 0, amount_mg: 1935}]
+    population: {size: 1000, seed: 1, variability: true}
+    horizon_days: 730
+    output_times: {every_days: 1}
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_PATIENTS = 10_000_000
+MAX_HORIZON_DAYS = 36_500.0  # 100 years
+MAX_OUTPUT_TIMES = 100_000
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Day = Annotated[float, Field(allow_inf_nan=False, ge=-365.0, le=MAX_HORIZON_DAYS)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dose(_Strict):
+    """CAR+ cells per infusion: ``cells/kg`` (scaled by body weight) or ``cells`` (flat)."""
+
+    value: Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
+    unit: Literal["cells/kg", "cells"]
+
+
+class Product(_Strict):
+    name: str = "CAR-T product"
+    dose: Dose
+    composition: dict[str, FiniteFloat] = Field(
+        default_factory=dict,
+        description="model parameters that describe the product (e.g. pct_cd4), by name",
+    )
+
+
+class InfusionSpec(_Strict):
+    day: Day = 0.0
+    fraction: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
+
+
+class LymphodepletionSpec(_Strict):
+    day: Day
+    amount_mg: Annotated[float, Field(ge=0, le=1e5, allow_inf_nan=False)]
+
+
+class RegimenSpec(_Strict):
+    infusions: list[InfusionSpec] = Field(default_factory=lambda: [InfusionSpec()])
+    lymphodepletion: list[LymphodepletionSpec] = Field(default_factory=list)
+
+
+class PopulationSpec(_Strict):
+    size: Annotated[int, Field(ge=1, le=MAX_PATIENTS, strict=True)] = 1
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)] = 0
+    variability: bool = False
+    parameters: dict[str, FiniteFloat] = Field(
+        default_factory=dict, description="typical-value overrides by parameter name"
+    )
+
+
+class OutputTimes(_Strict):
+    """Either a regular grid ``every_days`` from ``start_day`` to the horizon, or explicit ``days``."""
+
+    every_days: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    start_day: Day = 0.0
+    days: list[Day] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> OutputTimes:
+        if (self.every_days is None) == (self.days is None):
+            raise ValueError("give exactly one of 'every_days' or 'days'")
+        if self.days is not None and (
+            len(self.days) == 0 or any(b <= a for a, b in zip(self.days, self.days[1:], strict=False))
+        ):
+            raise ValueError("'days' must be a non-empty, strictly increasing list")
+        return self
+
+
+class SolverSpec(_Strict):
+    method: Literal["rodas4"] = "rodas4"
+    rtol: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 1e-6
+    atol: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1e-6
+    max_steps: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = 200_000
+
+
+class Scenario(_Strict):
+    name: str = "scenario"
+    description: str = ""
+    model: str
+    product: Product
+    regimen: RegimenSpec = Field(default_factory=RegimenSpec)
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS, allow_inf_nan=False)]
+    output_times: OutputTimes = Field(default_factory=lambda: OutputTimes(every_days=1.0))
+    outputs: list[str] | None = None
+    solver: SolverSpec = Field(default_factory=SolverSpec)
+    chunk_size: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
+
+    @field_validator("outputs")
+    @classmethod
+    def _unique(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (len(v) == 0 or len(set(v)) != len(v)):
+            raise ValueError("'outputs' must be a non-empty list without repeats")
+        return v
+
+    @model_validator(mode="after")
+    def _times_fit(self) -> Scenario:
+        n = self.n_output_times()
+        if n > MAX_OUTPUT_TIMES:
+            raise ValueError(f"{n} output times requested; at most {MAX_OUTPUT_TIMES} are allowed")
+        if self.output_times.days is not None and self.output_times.days[-1] > self.horizon_days:
+            raise ValueError("output_times.days must not go beyond horizon_days")
+        if self.output_times.start_day > self.horizon_days:
+            raise ValueError("output_times.start_day must not be after horizon_days")
+        return self
+
+    def n_output_times(self) -> int:
+        ot = self.output_times
+        if ot.days is not None:
+            return len(ot.days)
+        assert ot.every_days is not None
+        return int(math.floor((self.horizon_days - ot.start_day) / ot.every_days + 1e-9)) + 1
