@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, fail
 from immunoreset.endpoints import (
     EndpointConfig,
     ResultTableError,
@@ -26,8 +27,6 @@ from immunoreset.endpoints import (
     write_endpoints,
 )
 from immunoreset.endpoints.io import TRAJECTORIES
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 def visit_days(text: str) -> tuple[float, ...]:
@@ -56,11 +55,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _fail(message: str) -> int:
-    sys.stderr.write(f"immunoreset: error: {message}\n")
-    return EXIT_BAD_INPUT
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``immunoreset endpoints``; see the module docstring for the exit codes."""
     config = EndpointConfig() if args.visits is None else EndpointConfig(visits=args.visits)
@@ -68,18 +62,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         table = read_trajectories(args.run_dir)
     except OSError as exc:
-        return _fail(f"cannot read {source}: {exc.strerror or exc}")
+        return fail(f"cannot read {source}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     except ValueError as exc:  # pyarrow reports a corrupt or non-parquet file as a ValueError
-        return _fail(f"cannot read {source}: {exc}")
+        return fail(f"cannot read {source}: {exc}", EXIT_BAD_INPUT)
     try:
         endpoints = compute_endpoints(table, config)
     except ResultTableError as exc:
-        return _fail(f"{source}: {exc}")
+        return fail(f"{source}: {exc}", EXIT_BAD_INPUT)
     out = args.out or args.run_dir
     try:
         write_endpoints(endpoints, out)
     except OSError as exc:
-        return _fail(f"cannot write to {out}: {exc.strerror or exc}")
+        return fail(f"cannot write to {out}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     for note in endpoints.notes:
         sys.stderr.write(f"immunoreset endpoints: {note}\n")
     sys.stdout.write(

@@ -48,5 +48,7 @@ def run_params(args: argparse.Namespace) -> int:
     for r in rows:
         cells = "  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True))
         print(f"{cells}  {r[6]}" + (f" [{r[7]}]" if r[7] else ""))
-    print("\nconfidence: H primary source; M secondary/digitised; L derived; assumption = no source")
+    print(
+        "\nconfidence: H primary source; M secondary/digitised; L derived; assumption = no source"
+    )
     return EXIT_OK

@@ -20,6 +20,7 @@ import io
 import sys
 from pathlib import Path
 
+from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED, fail
 from immunoreset.clinical import REGISTRY
 from immunoreset.clinical.csvio import (
     CsvLayoutError,
@@ -29,7 +30,6 @@ from immunoreset.clinical.csvio import (
     write_text_atomic,
 )
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PROG = "immunoreset score"
 
 
@@ -50,11 +50,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _fail(message: str) -> int:
-    sys.stderr.write(f"immunoreset: error: {message}\n")
-    return EXIT_BAD_INPUT
-
-
 def _emit(text: str, out: Path | None) -> None:
     """Write ``text`` to ``out`` atomically, or to standard output."""
     if out is None:
@@ -70,11 +65,10 @@ def list_instruments() -> str:
         (key, inst.status.value, inst.title, ", ".join(inst.provisional_items) or "-")
         for key, inst in sorted(REGISTRY.items())
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    w_key, w_status, w_title = (max(len(row[i]) for row in rows) for i in range(3))
     return "".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + f"  {row[3]}\n"
-        for row in rows
+        f"{key:<{w_key}}  {status:<{w_status}}  {title:<{w_title}}  {provisional}\n"
+        for key, status, title, provisional in rows
     )
 
 
@@ -97,12 +91,15 @@ def run(args: argparse.Namespace) -> int:
     """Run ``immunoreset score``; see the module docstring for the exit codes."""
     problem = _usage_error(args)
     if problem:
-        return _fail(problem)
+        return fail(problem, EXIT_BAD_INPUT)
     if args.list:
         sys.stdout.write(list_instruments())
         return EXIT_OK
     if args.instrument not in REGISTRY:
-        return _fail(f"unknown instrument {args.instrument!r}; see 'immunoreset score --list'")
+        return fail(
+            f"unknown instrument {args.instrument!r}; see 'immunoreset score --list'",
+            EXIT_BAD_INPUT,
+        )
     buffer = io.StringIO()
     if args.template:
         template(args.instrument, buffer)
@@ -111,14 +108,14 @@ def run(args: argparse.Namespace) -> int:
             text = args.records.read_text(encoding="utf-8-sig")
             table = score_csv(args.instrument, io.StringIO(text))
         except OSError as exc:
-            return _fail(f"cannot read {args.records}: {exc.strerror or exc}")
+            return fail(f"cannot read {args.records}: {exc.strerror or exc}", EXIT_BAD_INPUT)
         except (UnicodeDecodeError, csv.Error, CsvLayoutError) as exc:
-            return _fail(f"{args.records}: {exc}")
+            return fail(f"{args.records}: {exc}", EXIT_BAD_INPUT)
         write_csv(table, buffer)
     try:
         _emit(buffer.getvalue(), args.out)
     except OSError as exc:
-        return _fail(f"cannot write {args.out}: {exc.strerror or exc}")
+        return fail(f"cannot write {args.out}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     if args.template:
         return EXIT_OK
     for error in table.errors:

@@ -45,11 +45,17 @@ CONFIDENCE_LEVELS = {
 
 @dataclass(frozen=True)
 class State:
-    """One state variable of a model."""
+    """One state variable of a model.
+
+    ``atol_scale`` multiplies the solver's absolute tolerance for this state: the size, in the
+    state's unit, below which a change is biologically meaningless relative to other states
+    measured in the same solver units (e.g. receptor complexes counted per litre).
+    """
 
     name: str
     unit: str
     description: str
+    atol_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,10 @@ class Model:
         for name, value in (overrides or {}).items():
             values[self.parameter_names.index(self.parameter(name).name)] = float(value)
         return values
+
+    def absolute_tolerances(self, atol: float) -> np.ndarray:
+        """Per-state absolute tolerances for a solver's scalar ``atol``."""
+        return np.array([atol * s.atol_scale for s in self.states], dtype=np.float64)
 
     def initial(self, p: np.ndarray) -> np.ndarray:
         y0 = np.zeros(self.n_states)

@@ -26,7 +26,7 @@ class SolverSettings:
     Attributes:
         method: ``"rodas4"`` (L-stable Rosenbrock, Hairer & Wanner 1996), the only compiled method.
         rtol: relative tolerance of the local error test.
-        atol: absolute tolerance, in each state's own unit.
+        atol: absolute tolerance in each state's own unit, times the state's ``atol_scale``.
         max_steps: accepted plus rejected steps allowed per patient before it is marked failed.
         h_init: first trial step (day); the controller adapts it at once.
         h_max: largest step (day); ``inf`` = limited only by accuracy.
@@ -110,7 +110,7 @@ def simulate(
             model.rhs, model.switches, model.dose, model.observe,
             params, y0s, len(model.switch_names), float(t_start),
             events.times, events.inputs, events.amounts, t_out,
-            settings.rtol, settings.atol, settings.h_init, settings.h_max, settings.max_steps,
+            settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init, settings.h_max, settings.max_steps,
             out, stats, status,
         )  # fmt: skip
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)

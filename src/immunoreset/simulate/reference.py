@@ -92,7 +92,7 @@ def solve_reference(
             y,
             method=method,
             rtol=rtol,
-            atol=atol,
+            atol=model.absolute_tolerances(atol),
             dense_output=True,
             events=_switch_events(model, p, mode),
         )

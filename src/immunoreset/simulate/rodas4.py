@@ -126,12 +126,14 @@ def lu_solve(a: np.ndarray, piv: np.ndarray, b: np.ndarray) -> None:
         b[i] = s / a[i, i]
 
 
-def error_norm(err: np.ndarray, y0: np.ndarray, y1: np.ndarray, rtol: float, atol: float) -> float:
-    """Root-mean-square of the error scaled by ``atol + rtol * max(|y0|, |y1|)``."""
+def error_norm(
+    err: np.ndarray, y0: np.ndarray, y1: np.ndarray, rtol: float, atol: np.ndarray
+) -> float:
+    """Root-mean-square of the error scaled by ``atol[i] + rtol * max(|y0|, |y1|)``."""
     n = err.shape[0]
     s = 0.0
     for i in range(n):
-        sc = atol + rtol * max(abs(y0[i]), abs(y1[i]))
+        sc = atol[i] + rtol * max(abs(y0[i]), abs(y1[i]))
         r = err[i] / sc
         s += r * r
     return math.sqrt(s / n)

@@ -52,7 +52,7 @@ def _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp):  # noqa: ANN001
     for j in range(n):
         ytmp[j] = y[j]
     for j in range(n):
-        delta = _SQRT_EPS * max(abs(y[j]), atol)
+        delta = _SQRT_EPS * max(abs(y[j]), atol[j])
         ytmp[j] = y[j] + delta
         rhs(t, ytmp, p, mode, ftmp)
         inv = 1.0 / (ytmp[j] - y[j])
@@ -162,6 +162,8 @@ def solve_patient(
     rtol, atol, h_init, h_max, max_steps, out, stats,  # noqa: ANN001
 ) -> int:  # fmt: skip
     """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
+
+    ``atol`` is a per-state vector of absolute tolerances (state units).
 
     ``stats`` receives (accepted steps, rejected steps, switch flips, time reached).
     Returns a status code (see :data:`STATUS_MESSAGES`).

@@ -81,7 +81,13 @@ _S = (
     ("c3", "mg/L", "complement C3"),
     ("ptu", "mg/g creatinine", "urine protein"),
 )
-STATES = tuple(State(*s) for s in _S)
+# Receptor complexes are counted per litre; a single complex per litre is far below anything that
+# changes expansion (EC50 1.9e-5 complexes per CAR cell) or killing, so their absolute tolerance is
+# scaled to 1 complex/L instead of 1e-6.
+COMPLEX_ATOL_SCALE = 1e6
+STATES = tuple(
+    State(*s, atol_scale=COMPLEX_ATOL_SCALE if s[1] == "number/L" else 1.0) for s in _S
+)
 _X = index_map(STATES)
 
 # CAR-T pools: blood CD8 (0-3), blood CD4 (4-7), marrow CD8 (8-11), marrow CD4 (12-15); within each
@@ -185,12 +191,16 @@ def _binding(
     rate constant for that compartment's B cells (eq 13, 15)."""
     cart8 = y[car_cd8] + y[car_cd8 + 1] + y[car_cd8 + 2] + y[car_cd8 + 3]
     cart4 = y[car_cd4] + y[car_cd4 + 1] + y[car_cd4 + 2] + y[car_cd4 + 3]
-    free8 = max(cart8 * p[CAR_DENSITY] - y[c8], 0.0)
-    free4 = max(cart4 * p[CAR_DENSITY] - y[c4], 0.0)
-    ag_free = max(y[b] * p[CD19_DENSITY] - (y[c8] + y[c4]), 0.0)
+    # Complexes are non-negative in exact arithmetic (their rate is >= -koff * complex); clamping
+    # the round-off or stage excursions below zero keeps them from creating spurious free antigen.
+    n8 = max(y[c8], 0.0)
+    n4 = max(y[c4], 0.0)
+    free8 = max(cart8 * p[CAR_DENSITY] - n8, 0.0)
+    free4 = max(cart4 * p[CAR_DENSITY] - n4, 0.0)
+    ag_free = max(y[b] * p[CD19_DENSITY] - (n8 + n4), 0.0)
     dydt[c8] = kon * free8 * ag_free - koff * y[c8]
     dydt[c4] = kon * free4 * ag_free - koff * y[c4]
-    per_b = max(y[c8] + y[c4], 0.0) / max(y[b], TINY)
+    per_b = (n8 + n4) / max(y[b], TINY)
     return p[KKILL_MAX] * per_b / (p[KC50_KILL] + per_b)
 
 

@@ -1,0 +1,90 @@
+"""CRS and ICANS courses graded per output time, with hand-known grade, onset and duration."""
+
+from __future__ import annotations
+
+import pytest
+
+from immunoreset.endpoints import compute_endpoints
+from immunoreset.endpoints.toxicity import course
+
+DAYS = list(range(-1, 11))
+#             -1    0    1    2    3    4    5    6    7    8    9   10
+TEMP = [39.0, 37.0, 38.5, 38.5, 38.5, 38.5, 38.5, 38.0, 37.0, 37.0, 38.2, 38.2]
+HYPOTENSION = [0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]
+N_VASOPRESSORS = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+OXYGEN = [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+
+
+def crs_row(make_table, **overrides):
+    columns = {
+        "temp_c": TEMP,
+        "hypotension": HYPOTENSION,
+        "n_vasopressors": N_VASOPRESSORS,
+        "vasopressin": [0] * len(DAYS),
+        "oxygen_level": OXYGEN,
+    } | overrides
+    return compute_endpoints(make_table(DAYS, **columns)).patient.iloc[0]
+
+
+def test_crs_max_grade_onset_duration(make_table):
+    row = crs_row(make_table)
+    # day 1 fever (1), day 3 fluids (2), day 4 one vasopressor (3), day 5 low-flow O2 (2),
+    # day 6 fever at exactly 38.0 (1); grade 0 on day 7; again fever on days 9-10.
+    # The day -1 fever is before infusion and not graded.
+    assert row["crs_max_grade"] == 3
+    assert row["crs_onset_d"] == 1
+    # episode 1: day 1 to day 7 (6 days); episode 2: day 9 to the last time, day 10 (1 day)
+    assert row["crs_duration_d"] == 7
+    assert row["crs_ongoing_at_end"]
+
+
+def test_vasopressin_never_counts_as_second_agent(make_table):
+    row = crs_row(make_table, vasopressin=N_VASOPRESSORS)
+    assert row["crs_max_grade"] == 3
+    two = [2 * n for n in N_VASOPRESSORS]
+    assert crs_row(make_table, n_vasopressors=two)["crs_max_grade"] == 4
+
+
+def test_hypotension_without_fever_is_not_crs(make_table):
+    row = crs_row(make_table, temp_c=[37.0] * len(DAYS))
+    assert row["crs_max_grade"] == 0
+    assert row.isna()["crs_onset_d"]
+    assert row["crs_duration_d"] == 0
+
+
+def test_absent_support_columns_are_noted(make_table):
+    endpoints = compute_endpoints(make_table(DAYS, temp_c=TEMP))
+    assert endpoints.patient.iloc[0]["crs_max_grade"] == 1
+    assert any("CRS: no hypotension, n_vasopressors" in note for note in endpoints.notes)
+
+
+def test_icans_course(make_table):
+    ice = [10, 10, 10, 10, 10, 10, 6, 10, 10, 10, 10, 10]
+    consciousness = [0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0]
+    table = make_table(DAYS, ice_score=ice, consciousness=consciousness)
+    row = compute_endpoints(table).patient.iloc[0]
+    # ICE 6 on day 5 -> 2; awakens only to touch on day 6 -> 3; normal from day 7
+    assert row["icans_max_grade"] == 3
+    assert row["icans_onset_d"] == 5
+    assert row["icans_duration_d"] == 2
+    assert not row["icans_ongoing_at_end"]
+    assert "crs_max_grade" not in row.index
+
+
+def test_invalid_support_level_is_noted_not_fatal(make_table):
+    endpoints = compute_endpoints(make_table(DAYS, temp_c=TEMP, oxygen_level=[7] * len(DAYS)))
+    assert endpoints.patient.isna().iloc[0]["crs_max_grade"]
+    assert any("oxygen_level" in note and "11 time points" in note for note in endpoints.notes)
+
+
+@pytest.mark.parametrize(
+    ("grades", "expected"),
+    [
+        ([0, 0, 0], (0, None, 0.0, False)),
+        ([0, 2, 1, 0], (2, 1.0, 2.0, False)),
+        ([1, 0, 1], (1, 0.0, 1.0, True)),
+    ],
+)
+def test_course(grades, expected):
+    summary = course([float(t) for t in range(len(grades))], grades)
+    assert tuple(summary.values()) == expected
