@@ -17,7 +17,9 @@ from immunoreset.endpoints import (
 @pytest.fixture
 def two_patients(make_table) -> pd.DataFrame:
     days = np.arange(0, 366, 1.0)
-    first = make_table(days, car_t_blood=100 * np.exp(-days / 20), anti_dsdna=np.full_like(days, 50))
+    first = make_table(
+        days, car_t_blood=100 * np.exp(-days / 20), anti_dsdna=np.full_like(days, 50)
+    )
     second = make_table(days, patient_id=7, car_t_blood=np.zeros_like(days), anti_dsdna=days)
     return pd.concat([second, first]).sample(frac=1, random_state=0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from immunoreset.cli.main import main
 
@@ -48,10 +49,9 @@ def test_not_a_parquet_file_is_exit_2(tmp_path, capsys):
 
 
 def test_bad_visit_list_is_exit_2(tmp_path, capsys):
-    try:
+    with pytest.raises(SystemExit) as exit_:
         main(["endpoints", str(tmp_path), "--visits", "0,x"])
-    except SystemExit as exit_:
-        assert exit_.code == 2
+    assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "comma-separated days" in err

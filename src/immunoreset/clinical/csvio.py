@@ -91,7 +91,10 @@ class RowError:
 
 @dataclass(frozen=True)
 class ScoredTable:
-    """Scored rows: the input cells followed by the result columns, all as CSV text."""
+    """Scored rows: the input cells followed by the result columns, all as CSV text.
+
+    Every row has every column; the results of a rejected row are empty and its ``error`` says why.
+    """
 
     columns: tuple[str, ...]
     rows: tuple[dict[str, str], ...]
@@ -245,6 +248,8 @@ def _read(source: TextIO) -> tuple[list[str], Iterator[_DataRow]]:
             break
     if header is None:
         raise CsvLayoutError("the file has no header line")
+    while not header[-1]:  # spreadsheets may export empty trailing columns
+        header.pop()
 
     def rows() -> Iterator[_DataRow]:
         number, line = 0, reader.line_num + 1
@@ -325,13 +330,14 @@ def score_csv(key: str, source: TextIO) -> ScoredTable:
         result_columns |= dict.fromkeys(results)
         rows.append({name: cells.get(name, "") for name in header} | results)
     tail = (FLAGS_COLUMN, PROVISIONAL_COLUMN, ERROR_COLUMN)
-    ordered = [name for name in result_columns if name not in tail] + list(tail)
-    return ScoredTable(tuple(header) + tuple(ordered), tuple(rows), tuple(errors))
+    names = (*header, *(name for name in result_columns if name not in tail), *tail)
+    full_rows = tuple({name: row.get(name, "") for name in names} for row in rows)
+    return ScoredTable(names, full_rows, tuple(errors))
 
 
 def write_csv(table: ScoredTable, sink: TextIO) -> None:
-    """Write ``table`` as CSV; cells a row lacks (results of a rejected row) are left empty."""
-    writer = csv.DictWriter(sink, fieldnames=list(table.columns), restval="", lineterminator="\n")
+    """Write ``table`` as CSV (header line, then one line per scored row)."""
+    writer = csv.DictWriter(sink, fieldnames=list(table.columns), lineterminator="\n")
     writer.writeheader()
     writer.writerows(table.rows)
 
