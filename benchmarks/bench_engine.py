@@ -45,7 +45,7 @@ REGIMEN = Regimen((Infusion(0.0),), (LymphodepletionDose(0.0, 1935.0),))
 DOSE = ProductDose(1e6, "cells/kg")
 
 
-def _inputs(model, ids):  # noqa: ANN001, ANN202
+def _inputs(model, ids):
     params = sample_parameters(model, ids, SEED, variability=True)
     w = params[:, model.parameter_names.index("weight_kg")]
     return params, dosing_events(model, DOSE, REGIMEN, w)
@@ -79,7 +79,9 @@ def main() -> None:
     ]
     ref_per_patient = (time.perf_counter() - t0) / len(ref_ids)
     fast = simulate(model, params, events, t_out, settings)
-    scale = np.maximum(np.abs(np.stack(ref)), 1e-6 * np.abs(np.stack(ref)).max(axis=1, keepdims=True))
+    scale = np.maximum(
+        np.abs(np.stack(ref)), 1e-6 * np.abs(np.stack(ref)).max(axis=1, keepdims=True)
+    )
     max_rel_diff = float(np.max(np.abs(fast.values - np.stack(ref)) / scale))
 
     runs = []

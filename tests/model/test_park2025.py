@@ -26,7 +26,9 @@ def _run(regimen: Regimen, t_out: np.ndarray, params: np.ndarray | None = None,
          settings: SolverSettings | None = None) -> np.ndarray:  # fmt: skip
     p = MODEL.typical_parameters() if params is None else params
     events = dosing_events(MODEL, ProductDose(1e6, "cells/kg"), regimen, np.array([p[pk.WEIGHT]]))
-    res = simulate(MODEL, p[None, :], events, t_out, settings or SolverSettings(rtol=1e-8, atol=1e-8))
+    res = simulate(
+        MODEL, p[None, :], events, t_out, settings or SolverSettings(rtol=1e-8, atol=1e-8)
+    )
     assert res.status[0] == 0, res.status_message(0)
     return res.values[0]
 
@@ -64,8 +66,12 @@ def test_dose_enters_blood_split_by_published_composition() -> None:
     MODEL.dose(0, 1e6 * 60.0, p, y)
     vb = 5.0 * 60.0 / 70.0
     for k, share in enumerate((7.29, 22.1, 60.9, 9.77)):
-        assert y[pk.CAR_PB_CD8 + k] == pytest.approx(1e6 * 60 * 23.0 * share / (vb * 1e4), rel=1e-14)
-        assert y[pk.CAR_PB_CD4 + k] == pytest.approx(1e6 * 60 * 75.9 * share / (vb * 1e4), rel=1e-14)
+        assert y[pk.CAR_PB_CD8 + k] == pytest.approx(
+            1e6 * 60 * 23.0 * share / (vb * 1e4), rel=1e-14
+        )
+        assert y[pk.CAR_PB_CD4 + k] == pytest.approx(
+            1e6 * 60 * 75.9 * share / (vb * 1e4), rel=1e-14
+        )
     assert np.all(y[pk.CAR_BM_CD8 : pk.CPLX_CD4_BM + 1] == 0.0)  # marrow and complexes untouched
     # Observable in cells/uL: 98.9 % of 6e7 cells in 4.286 L
     out = np.zeros(len(MODEL.observables))
@@ -114,7 +120,7 @@ def test_untreated_patient() -> None:
     assert np.all(v[:, OBS["car_t_blood"]] == 0.0)
 
 
-def test_typical_patient_matches_independent_transcription(data_dir) -> None:  # noqa: ANN001
+def test_typical_patient_matches_independent_transcription(data_dir) -> None:
     """Agreement with the rxode2 solution of the nlmixr2lib transcription (tests/data).
 
     Tolerance: 2e-4 relative, the rounding of the printed values (4-7 significant digits) plus

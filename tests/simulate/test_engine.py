@@ -23,7 +23,7 @@ REGIMEN = Regimen((Infusion(0.0),), (LymphodepletionDose(0.0, 1935.0),))
 T_OUT = np.arange(0.0, 731.0)
 
 
-def _events(params: np.ndarray):  # noqa: ANN202
+def _events(params: np.ndarray):
     return dosing_events(MODEL, ProductDose(1e6, "cells/kg"), REGIMEN, params[:, pk.WEIGHT])
 
 
@@ -110,7 +110,7 @@ def test_output_times_must_increase() -> None:
 
 
 def test_solver_settings_validate() -> None:
-    with pytest.raises(ValueError, match="solver.rtol"):
+    with pytest.raises(ValueError, match=r"solver\.rtol"):
         SolverSettings(rtol=0.0)
-    with pytest.raises(ValueError, match="solver.method"):
+    with pytest.raises(ValueError, match=r"solver\.method"):
         SolverSettings(method="euler")

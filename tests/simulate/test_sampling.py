@@ -18,7 +18,9 @@ def test_patient_parameters_depend_only_on_seed_and_index() -> None:
 
 
 def test_no_variability_gives_typical_values_with_overrides() -> None:
-    p = sample_parameters(MODEL, np.arange(3), seed=0, variability=False, overrides={"weight_kg": 55})
+    p = sample_parameters(
+        MODEL, np.arange(3), seed=0, variability=False, overrides={"weight_kg": 55}
+    )
     assert np.all(p == MODEL.typical_parameters({"weight_kg": 55}))
 
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Evidence status of an instrument rule (specification section 0.1)."""
 
     VERIFIED = "VERIFIED"

@@ -12,11 +12,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display is needed or assumed
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from immunoreset.observables import OBSERVABLES  # noqa: E402
+from immunoreset.observables import OBSERVABLES
 
 BAND = (0.05, 0.95)
 

@@ -55,7 +55,9 @@ def _path(loc: tuple[Any, ...]) -> str:
 def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate a parsed YAML document into a :class:`Scenario` and check it against its model."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, "<file>", type(data).__name__, "a YAML mapping of scenario keys")
+        raise ScenarioError(
+            source, "<file>", type(data).__name__, "a YAML mapping of scenario keys"
+        )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -66,7 +68,8 @@ def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
         elif kind == "missing":
             allowed = "a value (this key is required)"
         else:
-            allowed = str(err.get("msg", "a valid value")).removeprefix("Value error, ")
+            msg = str(err.get("msg", "a valid value"))
+            allowed = msg.removeprefix("Value error, ").removeprefix("Input should be ")
         value = err.get("input") if kind != "missing" else None
         raise ScenarioError(source, _path(tuple(err.get("loc", ()))), value, allowed) from None
     check_against_model(scenario, source)

@@ -87,7 +87,8 @@ class OutputTimes(_Strict):
         if (self.every_days is None) == (self.days is None):
             raise ValueError("give exactly one of 'every_days' or 'days'")
         if self.days is not None and (
-            len(self.days) == 0 or any(b <= a for a, b in zip(self.days, self.days[1:], strict=False))
+            len(self.days) == 0
+            or any(b <= a for a, b in zip(self.days, self.days[1:], strict=False))
         ):
             raise ValueError("'days' must be a non-empty, strictly increasing list")
         return self
@@ -136,4 +137,4 @@ class Scenario(_Strict):
         if ot.days is not None:
             return len(ot.days)
         assert ot.every_days is not None
-        return int(math.floor((self.horizon_days - ot.start_day) / ot.every_days + 1e-9)) + 1
+        return math.floor((self.horizon_days - ot.start_day) / ot.every_days + 1e-9) + 1

@@ -110,7 +110,8 @@ def simulate(
             model.rhs, model.switches, model.dose, model.observe,
             params, y0s, len(model.switch_names), float(t_start),
             events.times, events.inputs, events.amounts, t_out,
-            settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init, settings.h_max, settings.max_steps,
+            settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
+            settings.h_max, settings.max_steps,
             out, stats, status,
         )  # fmt: skip
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)

@@ -47,7 +47,7 @@ _error_norm = numba.njit(rodas4.error_norm)
 
 
 @numba.njit
-def _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp):  # noqa: ANN001
+def _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp):
     n = y.shape[0]
     for j in range(n):
         ytmp[j] = y[j]
@@ -62,7 +62,7 @@ def _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp):  # noqa: ANN001
 
 
 @numba.njit
-def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, k, ytmp, ftmp):  # noqa: ANN001
+def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, k, ytmp, ftmp):
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular."""
     n = y.shape[0]
     inv_hg = 1.0 / (h * _GAMMA)
@@ -103,27 +103,27 @@ def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, 
 
 
 @numba.njit
-def _all_finite(v) -> bool:  # noqa: ANN001
-    for x in v:
+def _all_finite(v) -> bool:
+    for x in v:  # noqa: SIM110 - explicit loops compile to tight code in numba
         if not math.isfinite(x):
             return False
     return True
 
 
 @numba.njit
-def _mismatch(switches, t, y, p, mode, g) -> bool:  # noqa: ANN001
+def _mismatch(switches, t, y, p, mode, g) -> bool:
     """True if any switch function has changed sign relative to its current mode."""
     if g.shape[0] == 0:
         return False
     switches(t, y, p, g)
-    for k in range(g.shape[0]):
+    for k in range(g.shape[0]):  # noqa: SIM110 - explicit loops compile to tight code in numba
         if (g[k] > 0.0) != (mode[k] > 0.5):
             return True
     return False
 
 
 @numba.njit
-def _set_modes(switches, t, y, p, mode, g) -> None:  # noqa: ANN001
+def _set_modes(switches, t, y, p, mode, g) -> None:
     if g.shape[0] == 0:
         return
     switches(t, y, p, g)
@@ -132,7 +132,7 @@ def _set_modes(switches, t, y, p, mode, g) -> None:  # noqa: ANN001
 
 
 @numba.njit
-def _record(observe, t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row):  # noqa: ANN001
+def _record(observe, t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row):
     """Record outputs with ``t0 < t_out <= t1`` by cubic Hermite interpolation; returns next index."""
     h = t1 - t0
     n_out = t_out.shape[0]
@@ -157,9 +157,9 @@ def _record(observe, t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row
 
 @numba.njit
 def solve_patient(
-    rhs, switches, dose, observe,  # noqa: ANN001
-    p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,  # noqa: ANN001
-    rtol, atol, h_init, h_max, max_steps, out, stats,  # noqa: ANN001
+    rhs, switches, dose, observe,
+    p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,
+    rtol, atol, h_init, h_max, max_steps, out, stats,
 ) -> int:  # fmt: skip
     """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
 
@@ -305,9 +305,9 @@ def solve_patient(
 
 @numba.njit(parallel=True)
 def solve_batch(
-    rhs, switches, dose, observe,  # noqa: ANN001
-    params, y0s, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,  # noqa: ANN001
-    rtol, atol, h_init, h_max, max_steps, out, stats, status,  # noqa: ANN001
+    rhs, switches, dose, observe,
+    params, y0s, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
+    rtol, atol, h_init, h_max, max_steps, out, stats, status,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` in parallel; outputs in ``out[N, T, O]``."""
     for i in numba.prange(params.shape[0]):

@@ -121,7 +121,7 @@ def run_scenario(
     def make_params(ids: np.ndarray) -> np.ndarray:
         return sample_parameters(model, ids, pop.seed, pop.variability, overrides)
 
-    def make_events(params: np.ndarray):  # noqa: ANN202
+    def make_events(params: np.ndarray):
         weights = params[:, w_index] if w_index is not None else np.full(
             len(params), DEFAULT_WEIGHT_KG)  # fmt: skip
         return dosing_events(model, dose, reg, weights)

@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from immunoreset.model.kernel import kernel
 from immunoreset.model.core import DoseInput, Model, State, index_map, load_parameters
+from immunoreset.model.kernel import kernel
 
 PARAMETERS = load_parameters(__package__, "park2025_parameters.csv")
 _P = index_map(PARAMETERS)
@@ -85,9 +85,7 @@ _S = (
 # changes expansion (EC50 1.9e-5 complexes per CAR cell) or killing, so their absolute tolerance is
 # scaled to 1 complex/L instead of 1e-6.
 COMPLEX_ATOL_SCALE = 1e6
-STATES = tuple(
-    State(*s, atol_scale=COMPLEX_ATOL_SCALE if s[1] == "number/L" else 1.0) for s in _S
-)
+STATES = tuple(State(*s, atol_scale=COMPLEX_ATOL_SCALE if s[1] == "number/L" else 1.0) for s in _S)
 _X = index_map(STATES)
 
 # CAR-T pools: blood CD8 (0-3), blood CD4 (4-7), marrow CD8 (8-11), marrow CD4 (12-15); within each

@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from immunoreset.model.kernel import kernel
 from immunoreset.model.core import DoseInput, Model, State, index_map, load_parameters
+from immunoreset.model.kernel import kernel
 
 PARAMETERS = load_parameters(__package__, "stein2019_parameters.csv")
 _P = index_map(PARAMETERS)

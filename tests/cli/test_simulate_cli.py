@@ -1,0 +1,121 @@
+"""``immunoreset simulate``, ``validate``, ``models`` and ``params`` end to end (in process)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from immunoreset.cli.main import main
+from immunoreset.model.models import stein2019
+
+PARK_PLOTS = {"car_t_blood", "b_cells_blood", "anti_dsdna", "c3", "cd4_t_blood", "cd8_t_blood",
+              "neutrophils"}  # fmt: skip
+
+
+def _small_population(examples_dir: Path, tmp_path: Path, size: int = 40) -> Path:
+    doc = yaml.safe_load((examples_dir / "park2025_sle_population.yaml").read_text())
+    doc["population"]["size"] = size
+    path = tmp_path / "pop.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def _check_run(out: Path, n_patients: int, n_times: int) -> pd.DataFrame:
+    for name in ("scenario.yaml", "run.json", "parameters.parquet", "trajectories.parquet"):
+        assert (out / name).is_file(), name
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["n_patients"] == n_patients and meta["n_failed"] == 0
+    assert {"rtol", "atol", "method", "max_steps"} <= set(meta["solver"])
+    assert {"immunoreset", "numpy", "numba", "scipy"} <= set(meta["versions"])
+    params = pd.read_parquet(out / "parameters.parquet")
+    assert len(params) == n_patients and (params["status"] == 0).all()
+    traj = pd.read_parquet(out / "trajectories.parquet")
+    assert len(traj) == n_patients * n_times
+    return traj
+
+
+def test_simulate_stein_example(examples_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "stein"
+    assert main(["simulate", str(examples_dir / "stein2019_typical.yaml"), "--out", str(out)]) == 0
+    traj = _check_run(out, 1, 366)
+    assert list(traj.columns) == ["patient_id", "time", "car_transgene"]
+    exact = stein2019.closed_form(traj["time"].to_numpy(), stein2019.MODEL.typical_parameters())
+    assert traj["car_transgene"].to_numpy() == pytest.approx(exact, rel=1e-5)  # default rtol 1e-6
+    assert (out / "plots" / "car_transgene.png").stat().st_size > 1000
+
+
+def test_simulate_park_typical_example(examples_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "park"
+    assert main(["simulate", str(examples_dir / "park2025_sle_typical.yaml"), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    traj = _check_run(out, 1, 731)
+    assert {"car_t_blood", "b_cells_blood", "anti_dsdna", "c3"} <= set(traj.columns)
+    assert {p.stem for p in (out / "plots").glob("*.png")} == PARK_PLOTS
+
+
+def test_simulate_population_and_seed_reproducibility(examples_dir: Path, tmp_path: Path) -> None:
+    scenario = _small_population(examples_dir, tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["simulate", str(scenario), "--out", str(a), "--quiet", "--no-plots"]) == 0
+    doc = yaml.safe_load(scenario.read_text())
+    doc["chunk_size"] = 7  # different chunking, same patients
+    scenario.write_text(yaml.safe_dump(doc))
+    assert main(["simulate", str(scenario), "--out", str(b), "--quiet", "--no-plots"]) == 0
+    ta, tb = _check_run(a, 40, 731), _check_run(b, 40, 731)
+    pd.testing.assert_frame_equal(ta, tb)
+    assert ta.groupby("patient_id")["car_t_blood"].max().nunique() == 40  # patients differ
+
+
+def test_existing_output_is_not_touched(examples_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier results")
+    code = main(["simulate", str(examples_dir / "stein2019_typical.yaml"), "--out", str(out)])
+    assert code == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "earlier results"
+    assert main(["simulate", str(examples_dir / "stein2019_typical.yaml"), "--out", str(out),
+                 "--overwrite", "--no-plots"]) == 0  # fmt: skip
+    assert not (out / "keep.txt").exists() and (out / "run.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary directories left
+
+
+def test_failed_patients_exit_1_and_keep_results(examples_dir: Path, tmp_path: Path,
+                                                 capsys) -> None:  # fmt: skip
+    doc = yaml.safe_load(_small_population(examples_dir, tmp_path, 3).read_text())
+    doc["solver"] = {"max_steps": 40}
+    path = tmp_path / "tight.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "run"
+    assert main(["simulate", str(path), "--out", str(out), "--quiet", "--no-plots"]) == 1
+    assert "3 of 3 patient(s) failed" in capsys.readouterr().err
+    params = pd.read_parquet(out / "parameters.parquet")
+    assert (params["status"] == 1).all()
+    assert params["status_message"].str.contains("maximum number of steps").all()
+
+
+def test_validate_models_params(examples_dir: Path, capsys) -> None:
+    assert main(["validate", str(examples_dir / "park2025_sle_population.yaml")]) == 0
+    assert "1000 patient(s)" in capsys.readouterr().out
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "park2025" in out and "stein2019" in out
+    assert main(["params", "park2025"]) == 0
+    out = capsys.readouterr().out
+    assert "kexp_max_cd8" in out and "Park 2025 Table 1" in out
+    assert main(["params", "park2025", "--csv"]) == 0
+    assert capsys.readouterr().out.startswith("name,value,unit,omega2,confidence")
+    assert main(["params", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "park2025" in err
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["simulate"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
