@@ -8,7 +8,8 @@ directly (scipy) without knowing anything about the biology:
 ``initial_state(p, y0)``
     fill ``y0`` with the pre-treatment state for parameter vector ``p``.
 ``rhs(t, y, p, mode, dydt)``
-    write ``dy/dt``; ``mode`` holds the current value (0.0 or 1.0) of each discrete switch.
+    write ``dy/dt``; ``mode`` holds the current value (0.0 or 1.0) of each discrete switch. A model
+    whose equations contain ``t`` itself (not only through switches) sets ``autonomous=False``.
 ``switches(t, y, p, g)``
     write the switch functions; switch ``k`` is *on* (``mode[k] == 1``) while ``g[k] > 0``. Solvers
     locate the zero crossings of ``g`` and flip the mode there, so threshold rules in published models
@@ -123,6 +124,7 @@ class Model:
     observe: Callable[..., None]
     default_plots: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    autonomous: bool = True
 
     def __post_init__(self) -> None:
         for obs in self.observables:

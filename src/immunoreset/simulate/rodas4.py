@@ -105,8 +105,40 @@ def lu_factor(a: np.ndarray, piv: np.ndarray) -> bool:
     return True
 
 
-def lu_solve(a: np.ndarray, piv: np.ndarray, b: np.ndarray) -> None:
-    """Solve in place with the factors from :func:`lu_factor`."""
+def lu_nonzeros(
+    a: np.ndarray, lptr: np.ndarray, lidx: np.ndarray, uptr: np.ndarray, uidx: np.ndarray
+) -> None:
+    """Record, row by row, the non-zero columns of the factors from :func:`lu_factor`: strictly
+    below the diagonal (L) and strictly above it (U). Model Jacobians are sparse and so are their
+    factors, so the six triangular solves per step touch only these entries."""
+    n = a.shape[0]
+    nl = 0
+    nu = 0
+    for i in range(n):
+        lptr[i] = nl
+        uptr[i] = nu
+        for j in range(i):
+            if a[i, j] != 0.0:
+                lidx[nl] = j
+                nl += 1
+        for j in range(i + 1, n):
+            if a[i, j] != 0.0:
+                uidx[nu] = j
+                nu += 1
+    lptr[n] = nl
+    uptr[n] = nu
+
+
+def lu_solve(
+    a: np.ndarray,
+    piv: np.ndarray,
+    lptr: np.ndarray,
+    lidx: np.ndarray,
+    uptr: np.ndarray,
+    uidx: np.ndarray,
+    b: np.ndarray,
+) -> None:
+    """Solve in place with the factors from :func:`lu_factor` and their :func:`lu_nonzeros`."""
     n = a.shape[0]
     for k in range(n):
         p = piv[k]
@@ -116,13 +148,13 @@ def lu_solve(a: np.ndarray, piv: np.ndarray, b: np.ndarray) -> None:
             b[p] = tmp
     for i in range(n):
         s = b[i]
-        for j in range(i):
-            s -= a[i, j] * b[j]
+        for q in range(lptr[i], lptr[i + 1]):
+            s -= a[i, lidx[q]] * b[lidx[q]]
         b[i] = s
     for i in range(n - 1, -1, -1):
         s = b[i]
-        for j in range(i + 1, n):
-            s -= a[i, j] * b[j]
+        for q in range(uptr[i], uptr[i + 1]):
+            s -= a[i, uidx[q]] * b[uidx[q]]
         b[i] = s / a[i, i]
 
 

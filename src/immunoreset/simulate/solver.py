@@ -41,28 +41,36 @@ _GI = rodas4.GAMMA_I
 _GAMMA = rodas4.GAMMA
 _SQRT_EPS = math.sqrt(np.finfo(np.float64).eps)
 
-_lu_factor = numba.njit(fastmath=True)(rodas4.lu_factor)
-_lu_solve = numba.njit(fastmath=True)(rodas4.lu_solve)
+_lu_factor = numba.njit(rodas4.lu_factor)
+_lu_solve = numba.njit(rodas4.lu_solve)
+_lu_nonzeros = numba.njit(rodas4.lu_nonzeros)
 _error_norm = numba.njit(rodas4.error_norm)
 
 
 @numba.njit
-def _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp):
+def _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
+              row_idx):  # fmt: skip
+    """Forward-difference Jacobian, perturbing all columns of one colour per evaluation (see
+    :mod:`.sparsity`); entries outside the pattern stay zero."""
     n = y.shape[0]
     for j in range(n):
         ytmp[j] = y[j]
-    for j in range(n):
-        delta = _SQRT_EPS * max(abs(y[j]), atol[j])
-        ytmp[j] = y[j] + delta
+    for c in range(colour_ptr.shape[0] - 1):
+        for q in range(colour_ptr[c], colour_ptr[c + 1]):
+            j = colour_cols[q]
+            ytmp[j] = y[j] + _SQRT_EPS * max(abs(y[j]), atol[j])
         rhs(t, ytmp, p, mode, ftmp)
-        inv = 1.0 / (ytmp[j] - y[j])
-        for i in range(n):
-            jac[i, j] = (ftmp[i] - f0[i]) * inv
-        ytmp[j] = y[j]
+        for q in range(colour_ptr[c], colour_ptr[c + 1]):
+            j = colour_cols[q]
+            inv = 1.0 / (ytmp[j] - y[j])
+            for k in range(col_ptr[j], col_ptr[j + 1]):
+                i = row_idx[k]
+                jac[i, j] = (ftmp[i] - f0[i]) * inv
+            ytmp[j] = y[j]
 
 
 @numba.njit
-def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, k, ytmp, ftmp):
+def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k, ytmp, ftmp):
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular."""
     n = y.shape[0]
     inv_hg = 1.0 / (h * _GAMMA)
@@ -72,6 +80,8 @@ def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, 
         lu[i, i] += inv_hg
     if not _lu_factor(lu, piv):
         return False
+    lptr, lidx, uptr, uidx = nz
+    _lu_nonzeros(lu, lptr, lidx, uptr, uidx)
     for s in range(rodas4.N_STAGES):
         if s == 0:
             for i in range(n):
@@ -88,7 +98,7 @@ def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, 
             for j in range(s):
                 acc += _C[s, j] / h * k[j, i]
             work[i] = acc
-        _lu_solve(lu, piv, work)
+        _lu_solve(lu, piv, lptr, lidx, uptr, uidx, work)
         for i in range(n):
             k[s, i] = work[i]
     for i in range(n):
@@ -120,6 +130,18 @@ def _mismatch(switches, t, y, p, mode, g) -> bool:
         if (g[k] > 0.0) != (mode[k] > 0.5):
             return True
     return False
+
+
+@numba.njit
+def _crossing(switches, t, y, p, mode, g) -> float:
+    """Largest switch function taken in the direction that leaves its current mode: <= 0 while
+    every switch is consistent with its mode, > 0 once any has crossed."""
+    switches(t, y, p, g)
+    worst = -np.inf
+    for k in range(g.shape[0]):
+        v = -g[k] if mode[k] > 0.5 else g[k]
+        worst = max(worst, v)
+    return worst
 
 
 @numba.njit
@@ -159,11 +181,14 @@ def _record(observe, t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row
 def solve_patient(
     rhs, switches, dose, observe,
     p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,
-    rtol, atol, h_init, h_max, max_steps, out, stats,
+    rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
+    out, stats,
 ) -> int:  # fmt: skip
     """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
 
-    ``atol`` is a per-state vector of absolute tolerances (state units).
+    ``atol`` is a per-state vector of absolute tolerances (state units). ``autonomous`` skips the
+    time derivative of the right-hand side (zero for models whose equations do not contain ``t``).
+    ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`).
 
     ``stats`` receives (accepted steps, rejected steps, switch flips, time reached).
     Returns a status code (see :data:`STATUS_MESSAGES`).
@@ -180,9 +205,15 @@ def solve_patient(
     ytmp = np.empty(n)
     ftmp = np.empty(n)
     yint = np.empty(n)
-    jac = np.empty((n, n))
+    jac = np.zeros((n, n))
     lu = np.empty((n, n))
     piv = np.empty(n, dtype=np.int64)
+    nz = (
+        np.empty(n + 1, dtype=np.int64),
+        np.empty(n * n, dtype=np.int64),
+        np.empty(n + 1, dtype=np.int64),
+        np.empty(n * n, dtype=np.int64),
+    )
     k = np.empty((rodas4.N_STAGES, n))
     mode = np.zeros(n_switch)
     g = np.zeros(n_switch)
@@ -238,14 +269,19 @@ def solve_patient(
                 else:
                     status = STEP_TOO_SMALL
                     break
-            _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp)
-            dt = _SQRT_EPS * max(abs(t), 1.0)
-            rhs(t + dt, y, p, mode, ftmp)
-            for i in range(n):
-                dfdt[i] = (ftmp[i] - f0[i]) / dt
+            _jacobian(rhs, t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols,
+                      col_ptr, row_idx)  # fmt: skip
+            if autonomous:
+                for i in range(n):
+                    dfdt[i] = 0.0
+            else:
+                dt = _SQRT_EPS * max(abs(t), 1.0)
+                rhs(t + dt, y, p, mode, ftmp)
+                for i in range(n):
+                    dfdt[i] = (ftmp[i] - f0[i]) / dt
             while True:  # attempt, reject and retry with the same Jacobian
                 if not _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu,
-                                   piv, k, ytmp, ftmp):  # fmt: skip
+                                   piv, nz, k, ytmp, ftmp):  # fmt: skip
                     status = SINGULAR
                     break
                 en = _error_norm(err, y, ynew, rtol, atol)
@@ -263,20 +299,44 @@ def solve_patient(
                 break
             t_new = t + h
             if _mismatch(switches, t_new, ynew, p, mode, g):
-                # A switch crossed inside the step: bisect for the earliest crossing, reusing the
-                # Jacobian at the step start, and stop just past it.
+                # A switch crossed inside the step: find the earliest crossing by safeguarded
+                # regula falsi (Illinois variant) on the step length, reusing the Jacobian at the
+                # step start, and end the step just past the crossing.
+                tol = 1e-10 * max(1.0, abs(t))
                 lo = 0.0
+                f_lo = _crossing(switches, t, y, p, mode, g)
                 hi = h
-                while hi - lo > 1e-10 * max(1.0, abs(t)):
-                    mid = 0.5 * (lo + hi)
+                f_hi = _crossing(switches, t_new, ynew, p, mode, g)
+                side = 0
+                while hi - lo > tol:
+                    width = hi - lo
+                    mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+                    if not (lo + 0.01 * width < mid < hi - 0.01 * width):
+                        mid = 0.5 * (lo + hi)
                     _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu,
-                                piv, k, ytmp, ftmp)  # fmt: skip
-                    if _mismatch(switches, t + mid, ynew, p, mode, g):
-                        hi = mid
+                                piv, nz, k, ytmp, ftmp)  # fmt: skip
+                    f_mid = _crossing(switches, t + mid, ynew, p, mode, g)
+                    if f_mid > 0.0:
+                        hi, f_hi = mid, f_mid
+                        if side == 1:
+                            f_lo *= 0.5
+                        side = 1
                     else:
-                        lo = mid
-                _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, k,
-                            ytmp, ftmp)  # fmt: skip
+                        lo, f_lo = mid, f_mid
+                        if side == -1:
+                            f_hi *= 0.5
+                        side = -1
+                    if hi - lo > 0.5 * width:  # slow progress: fall back to a bisection step
+                        mid = 0.5 * (lo + hi)
+                        _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu,
+                                    piv, nz, k, ytmp, ftmp)  # fmt: skip
+                        f_mid = _crossing(switches, t + mid, ynew, p, mode, g)
+                        if f_mid > 0.0:
+                            hi, f_hi = mid, f_mid
+                        else:
+                            lo, f_lo = mid, f_mid
+                _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz,
+                            k, ytmp, ftmp)  # fmt: skip
                 t_new = t + hi
                 n_flip += 1
                 new_segment = True
@@ -307,11 +367,13 @@ def solve_patient(
 def solve_batch(
     rhs, switches, dose, observe,
     params, y0s, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
-    rtol, atol, h_init, h_max, max_steps, out, stats, status,
+    rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
+    out, stats, status,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` in parallel; outputs in ``out[N, T, O]``."""
     for i in numba.prange(params.shape[0]):
         status[i] = solve_patient(
             rhs, switches, dose, observe, params[i], y0s[i], n_switch, t_start, ev_t, ev_input,
-            ev_amounts[i], t_out, rtol, atol, h_init, h_max, max_steps, out[i], stats[i],
+            ev_amounts[i], t_out, rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr,
+            colour_cols, col_ptr, row_idx, out[i], stats[i],
         )  # fmt: skip
