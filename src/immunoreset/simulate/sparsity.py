@@ -9,9 +9,9 @@ The pattern is the union of the non-zeros seen at many random states (every stat
 over six decades around its pre-treatment value, or around the size of one cell per microlitre for
 states that start at zero, so that each branch of a ``max(x, 0)`` guard is visited) in every
 combination of switch modes, plus the diagonal. Each probe doubles one state at a time, a change
-large enough to show any dependence that is not lost in rounding. A probe that misses an entry would only make the Jacobian
-approximate, which the error-controlled integrator tolerates; the engine's agreement with an
-independent solver is tested with the colouring on.
+large enough to show any dependence that is not lost in rounding. A probe that misses an entry
+would only make the Jacobian approximate, which the error-controlled integrator tolerates; the
+engine's agreement with an independent solver is tested with the colouring on.
 """
 
 from __future__ import annotations
