@@ -76,9 +76,22 @@ M = np.array([_A[6], _A[7], _A[8], _A[9], 1.0, 1.0])
 E = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
 
 
-def lu_factor(a: np.ndarray, piv: np.ndarray) -> bool:
-    """In-place LU factorisation with partial pivoting; returns False if singular."""
+def lu_factor(
+    a: np.ndarray,
+    piv: np.ndarray,
+    lptr: np.ndarray,
+    lidx: np.ndarray,
+    uptr: np.ndarray,
+    uidx: np.ndarray,
+) -> bool:
+    """In-place LU factorisation with partial pivoting; returns False if singular.
+
+    Model Jacobians are sparse and so are the factors: each elimination step updates the rows below
+    only at the non-zero columns of the pivot row, and the non-zero columns of every row of U
+    (strictly above the diagonal) and L (strictly below) are recorded for :func:`lu_solve`.
+    """
     n = a.shape[0]
+    nu = 0
     for k in range(n):
         p = k
         big = abs(a[k, k])
@@ -95,38 +108,29 @@ def lu_factor(a: np.ndarray, piv: np.ndarray) -> bool:
                 tmp = a[k, j]
                 a[k, j] = a[p, j]
                 a[p, j] = tmp
+        uptr[k] = nu
+        for j in range(k + 1, n):
+            if a[k, j] != 0.0:
+                uidx[nu] = j
+                nu += 1
         inv = 1.0 / a[k, k]
         for i in range(k + 1, n):
-            a[i, k] *= inv
-            f = a[i, k]
-            if f != 0.0:
-                for j in range(k + 1, n):
+            if a[i, k] != 0.0:
+                a[i, k] *= inv
+                f = a[i, k]
+                for q in range(uptr[k], nu):
+                    j = uidx[q]
                     a[i, j] -= f * a[k, j]
-    return True
-
-
-def lu_nonzeros(
-    a: np.ndarray, lptr: np.ndarray, lidx: np.ndarray, uptr: np.ndarray, uidx: np.ndarray
-) -> None:
-    """Record, row by row, the non-zero columns of the factors from :func:`lu_factor`: strictly
-    below the diagonal (L) and strictly above it (U). Model Jacobians are sparse and so are their
-    factors, so the six triangular solves per step touch only these entries."""
-    n = a.shape[0]
+    uptr[n] = nu
     nl = 0
-    nu = 0
     for i in range(n):
         lptr[i] = nl
-        uptr[i] = nu
         for j in range(i):
             if a[i, j] != 0.0:
                 lidx[nl] = j
                 nl += 1
-        for j in range(i + 1, n):
-            if a[i, j] != 0.0:
-                uidx[nu] = j
-                nu += 1
     lptr[n] = nl
-    uptr[n] = nu
+    return True
 
 
 def lu_solve(
@@ -138,7 +142,7 @@ def lu_solve(
     uidx: np.ndarray,
     b: np.ndarray,
 ) -> None:
-    """Solve in place with the factors from :func:`lu_factor` and their :func:`lu_nonzeros`."""
+    """Solve in place with the factors and non-zero lists from :func:`lu_factor`."""
     n = a.shape[0]
     for k in range(n):
         p = piv[k]

@@ -43,7 +43,6 @@ _SQRT_EPS = math.sqrt(np.finfo(np.float64).eps)
 
 _lu_factor = numba.njit(rodas4.lu_factor)
 _lu_solve = numba.njit(rodas4.lu_solve)
-_lu_nonzeros = numba.njit(rodas4.lu_nonzeros)
 _error_norm = numba.njit(rodas4.error_norm)
 
 
@@ -78,10 +77,9 @@ def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, 
         for j in range(n):
             lu[i, j] = -jac[i, j]
         lu[i, i] += inv_hg
-    if not _lu_factor(lu, piv):
-        return False
     lptr, lidx, uptr, uidx = nz
-    _lu_nonzeros(lu, lptr, lidx, uptr, uidx)
+    if not _lu_factor(lu, piv, lptr, lidx, uptr, uidx):
+        return False
     for s in range(rodas4.N_STAGES):
         if s == 0:
             for i in range(n):
