@@ -19,6 +19,10 @@ import pandas as pd
 from immunoreset.observables import OBSERVABLES
 
 BAND = (0.05, 0.95)
+MAX_PLOT_PATIENTS = 20_000
+"""Bands are drawn from the first patients of a run only (ids are random draws, so the first 20,000
+are a random sample); the 5-95 % band of 20,000 patients is within about 0.3 percentile points of the
+population's."""
 
 
 def band_table(table: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -75,7 +79,9 @@ def plot_run(run_dir: Path, columns: list[str]) -> list[Path]:
     written = []
     for column in columns:
         table = pd.read_parquet(
-            run_dir / "trajectories.parquet", columns=["patient_id", "time", column]
+            run_dir / "trajectories.parquet",
+            columns=["patient_id", "time", column],
+            filters=[("patient_id", "<", MAX_PLOT_PATIENTS)],
         )
         path = out / f"{column}.png"
         plot_band(band_table(table, column), column, path)

@@ -8,6 +8,8 @@ The run directory holds:
 ``trajectories.parquet`` long table ``patient_id, time`` plus one column per output (own units);
 ``plots/*.png``         median and 5-95 % band of each plotted output.
 
+Tables are written chunk by chunk, so memory is bounded by the chunk size, not the population.
+
 Everything is written to a temporary sibling directory first and moved into place only when the run
 finished, so a crash or a bad input never leaves a half-written run or damages an earlier one.
 """
@@ -144,7 +146,7 @@ def run_scenario(
     try:
         (tmp / "scenario.yaml").write_text(scenario_text, encoding="utf-8")
         writer: pq.ParquetWriter | None = None
-        param_frames = []
+        param_writer: pq.ParquetWriter | None = None
         n_failed = 0
         for batch in simulate_chunks(model, pop.size, make_params, make_events, t_out, settings,
                                      chunk, t_start):  # fmt: skip
@@ -152,13 +154,18 @@ def run_scenario(
             if writer is None:
                 writer = pq.ParquetWriter(tmp / "trajectories.parquet", table.schema)
             writer.write_table(table)
-            param_frames.append(_parameter_table(batch, model.parameter_names))
+            params = pa.Table.from_pandas(
+                _parameter_table(batch, model.parameter_names), preserve_index=False
+            )
+            if param_writer is None:
+                param_writer = pq.ParquetWriter(tmp / "parameters.parquet", params.schema)
+            param_writer.write_table(params)
             n_failed += int(np.count_nonzero(batch.status))
             if progress is not None:
                 progress(len(batch.patient_ids))
-        assert writer is not None
+        assert writer is not None and param_writer is not None
         writer.close()
-        pd.concat(param_frames, ignore_index=True).to_parquet(tmp / "parameters.parquet")
+        param_writer.close()
         seconds = time.perf_counter() - started
         meta = {
             "scenario": scenario.model_dump(mode="json"),
