@@ -61,7 +61,12 @@ _ALL = (
         " 3 positive pressure (CPAP/BiPAP), 4 mechanical ventilation",
     ),
     Observable("ice_score", "points 0-10", "ICE encephalopathy screen"),
-    Observable("consciousness", "ordinal 0-3", "ICANS depressed-consciousness level"),
+    Observable(
+        "consciousness",
+        "ordinal 0-4",
+        "ICANS level of consciousness: 0 normal, 1 awakens spontaneously, 2 to voice,"
+        " 3 only to touch, 4 unarousable",
+    ),
     # Disease activity
     Observable("mrss", "points 0-51", "modified Rodnan skin score"),
     Observable("ck", "U/L", "serum creatine kinase"),

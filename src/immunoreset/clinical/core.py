@@ -1,8 +1,8 @@
 """Shared machinery of the clinical instruments: typed records, exact numbers, results, registry.
 
 Every instrument in :mod:`immunoreset.clinical` is a pure function ``score(record) -> InstrumentResult``
-over a validated, immutable record. The conventions below follow the implementer specification that
-the package documents in ``docs/instruments.md``:
+over a validated, immutable record. The conventions below are documented for users in
+``docs/instruments.md`` (section 1):
 
 * thresholds are compared exactly: numeric inputs are held as :class:`decimal.Decimal` built from the
   decimal text of the number (``Decimal(str(x))``), never as binary floats, because many published
@@ -21,13 +21,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 
 class Status(StrEnum):
-    """Evidence status of an instrument rule (specification section 0.1)."""
+    """Evidence status of an instrument rule (meanings in ``docs/instruments.md``, section 1)."""
 
     VERIFIED = "VERIFIED"
     PROVISIONAL = "PROVISIONAL"
@@ -65,9 +65,78 @@ class Record(BaseModel):
 R = TypeVar("R", bound=Record)
 
 
+def reject_bool(value: object) -> object:
+    """Refuse ``True``/``False`` where an integer is expected.
+
+    ``bool`` is a subclass of ``int``, so pydantic would otherwise read ``True`` as the integer 1: a
+    spreadsheet column of yes/no ticks pasted into a score column would then be scored silently.
+    """
+    if isinstance(value, bool):
+        raise ValueError("an integer, not a boolean")
+    return value
+
+
+NOT_BOOL = BeforeValidator(reject_bool)
+"""Validator that applies :func:`reject_bool` before pydantic's own conversion."""
+
+Integer = Annotated[int, NOT_BOOL]
+"""An integer item score, count or day; booleans and non-integral numbers are refused."""
+
+NonNegativeInteger = Annotated[Integer, Field(ge=0)]
+"""An integer >= 0 (days, counts); booleans are refused."""
+
+NonNegative = Annotated[Decimal, Field(ge=0)]
+"""A concentration, count, dose or score that cannot be negative, held exactly."""
+
+
+def integer_in(low: int, high: int) -> Any:
+    """Type of an integer in ``[low, high]`` (an item score, a total), booleans refused.
+
+    The bounds are part of the type so that :func:`parse_record` names the offending field and
+    states the range, instead of each instrument checking its items by hand.
+    """
+    return Annotated[Integer, Field(ge=low, le=high)]
+
+
 def _loc_to_path(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
     return ".".join(parts) if parts else "<record>"
+
+
+def nested_record(annotation: Any) -> type[BaseModel] | type[dict] | None:
+    """The nested record (or mapping) type inside a field annotation, else ``None``.
+
+    Unwraps ``Optional``, ``Annotated`` and tuples, so ``FvcDecline | None`` gives ``FvcDecline``
+    and ``dict[str, str]`` gives ``dict``: the CSV layer uses this to accept dotted columns and
+    :func:`parse_record` to name the fields of the record that rejected an unknown key.
+    """
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (dict, Mapping):
+        return dict
+    for arg in get_args(annotation):
+        found = nested_record(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _record_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel]:
+    """The innermost record on the path ``loc[:-1]``, i.e. the one that holds the field ``loc[-1]``.
+
+    Tuple indices and validator tags in ``loc`` are stepped over; the walk stops at a field that is
+    not itself a record.
+    """
+    current = model
+    for part in loc[:-1]:
+        field_info = current.model_fields.get(part) if isinstance(part, str) else None
+        if field_info is None:
+            continue
+        inner = nested_record(field_info.annotation)
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            break
+        current = inner
+    return current
 
 
 def parse_record(model: type[R], data: Mapping[str, Any] | R) -> R:
@@ -83,10 +152,12 @@ def parse_record(model: type[R], data: Mapping[str, Any] | R) -> R:
         return model.model_validate(dict(data))
     except ValidationError as exc:
         err = exc.errors()[0]
-        path = _loc_to_path(tuple(err.get("loc", ())))
+        loc = tuple(err.get("loc", ()))
+        path = _loc_to_path(loc)
         kind = err.get("type", "")
         if kind == "extra_forbidden":
-            allowed = "one of the known fields: " + ", ".join(sorted(model.model_fields))
+            holder = _record_at(model, loc)
+            allowed = "one of the known fields: " + ", ".join(sorted(holder.model_fields))
         elif kind == "missing":
             allowed = "a value (this field is required)"
         else:

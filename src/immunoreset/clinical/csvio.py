@@ -10,10 +10,10 @@ Cell conventions (the template repeats them under its header):
 
 * an empty cell omits the field, so the instrument's default applies (and a required field is
   reported missing, except a required list, which an empty cell leaves empty); the word ``null``
-  is an explicit *not evaluable* (``None``), because specification section 0.3 keeps *not given*
-  and *not evaluable* apart;
+  is an explicit *not evaluable* (``None``), because the instruments keep *not given* (the
+  default applies) and *not evaluable* apart;
 * numbers are read from their decimal text into :class:`~decimal.Decimal`, never through a binary
-  float, so a value typed on a threshold stays on it (specification section 0.2);
+  float, so a value typed on a threshold stays on it;
 * lists are written in one cell separated by ``;``; booleans as ``true``/``false`` (also
   ``yes``/``no``, ``1``/``0``);
 * a dotted column name ``a.b`` fills the nested field ``b`` of ``a`` (``options.steroid_rule``,
@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,7 +42,13 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 
 from immunoreset.clinical import REGISTRY, score
-from immunoreset.clinical.core import FieldSpec, Instrument, InstrumentInputError, exact
+from immunoreset.clinical.core import (
+    FieldSpec,
+    Instrument,
+    InstrumentInputError,
+    exact,
+    nested_record,
+)
 
 ID_COLUMN = "id"
 NULL_TOKEN = "null"
@@ -115,19 +120,6 @@ def instrument(key: str) -> Instrument:
     return REGISTRY[key]
 
 
-def _submodel(annotation: Any) -> type[BaseModel] | type[dict] | None:
-    """The nested record (or mapping) type inside ``annotation``, unwrapping Optional/Annotated."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (dict, Mapping):
-        return dict
-    for arg in typing.get_args(annotation):
-        found = _submodel(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def _has_path(model: type[BaseModel], parts: Sequence[str]) -> bool:
     """Whether the dotted path ``parts`` names a field of ``model`` (any key of a mapping field)."""
     field = model.model_fields.get(parts[0])
@@ -135,7 +127,7 @@ def _has_path(model: type[BaseModel], parts: Sequence[str]) -> bool:
         return False
     if len(parts) == 1:
         return True
-    sub = _submodel(field.annotation)
+    sub = nested_record(field.annotation)
     return sub is dict or (sub is not None and _has_path(sub, parts[1:]))
 
 

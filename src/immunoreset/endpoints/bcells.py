@@ -1,24 +1,22 @@
 """Peripheral B cells per patient: nadir, aplasia onset and duration, reconstitution.
 
-Aplasia and reconstitution come from the ``b_cell_aplasia_reconstitution`` instrument
-(specification sections 21-22, CONVENTION; clinical picture: Mackensen A et al., Nat Med
-2022;28:2124-32) applied to every output time from day 0: aplasia starts at the first time strictly
-below the aplasia threshold (default 1 cell/uL), reconstitution is the first later time at or above
-the recovery threshold that the next output time confirms. On a dense output grid the days are
-therefore resolved to the grid spacing. Thresholds are set through
-``instrument_inputs["b_cell_aplasia_reconstitution"]`` (``aplasia_threshold``,
+Aplasia and reconstitution come from the ``b_cell_aplasia_reconstitution`` instrument (CONVENTION;
+clinical picture: Mackensen A et al., Nat Med 2022;28:2124-32) applied to every output time from day
+0: aplasia starts at the first time strictly below the aplasia threshold (default 1 cell/uL),
+reconstitution is the first later time at or above the recovery threshold that the next output time
+confirms. On a dense output grid the days are therefore resolved to the grid spacing. Thresholds are
+set through ``instrument_inputs["b_cell_aplasia_reconstitution"]`` (``aplasia_threshold``,
 ``recovery_threshold``).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
 from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import patients, series
+from immunoreset.endpoints.table import nadir, patients, series
 
 KEY = "b_cell_aplasia_reconstitution"
 FAMILY = "B cells"
@@ -54,9 +52,7 @@ def b_cells(table: pd.DataFrame, config: EndpointConfig) -> Part:
         times, counts = series(patient_rows, OBSERVABLE)
         record = {"days": times.tolist(), "values": counts.tolist()}
         result = score_record(KEY, record, config, notes, f"patient {patient}")
-        lowest = int(np.argmin(counts)) if len(counts) else None
-        rows[patient] = {
-            "b_cell_nadir": None if lowest is None else float(counts[lowest]),
-            "b_cell_nadir_d": None if lowest is None else float(times[lowest]),
-        } | outputs(result, OUTPUT_COLUMNS)
+        lowest, lowest_day = nadir(times, counts)
+        row = {"b_cell_nadir": lowest, "b_cell_nadir_d": lowest_day}
+        rows[patient] = row | outputs(result, OUTPUT_COLUMNS)
     return Part(patient=rows, columns=COLUMNS, notes=tuple(notes))

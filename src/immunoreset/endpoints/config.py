@@ -3,8 +3,8 @@
 A simulated trajectory is continuous, a trial's data are not: patients are seen at visits and their
 samples are read against assay cut-offs. Every such choice that changes an endpoint is a field here,
 with its default and where that default comes from, so that two analyses differ only in what they
-say they differ in. Status labels follow the instrument specification (CONVENTION = platform choice
-with no published definition; replace it with the setting of the trial being emulated).
+say they differ in. Status labels are those of ``docs/instruments.md`` (CONVENTION = platform
+choice with no published definition; replace it with the setting of the trial being emulated).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class EndpointConfig:
         car_observable: observable read for CAR kinetics (``car_t_blood`` by flow cytometry, or
             ``car_transgene`` by qPCR).
         car_lloq: lower limit of quantification of ``car_observable``, in its unit. Levels below it
-            are not quantifiable (NCA, specification section 24) and persistence ends at the last
+            are not quantifiable (``car_pk_nca``) and persistence ends at the last
             level at or above it. CONVENTION: 1 cell/uL, the order of the limit of flow-cytometric
             CAR T cell counts in blood; set it to the assay being emulated (and change it when
             ``car_observable`` is the transgene copy number).
@@ -58,7 +58,7 @@ class EndpointConfig:
             counts when present at any output time from this many days before the visit up to it.
         icans_age_years: age given to the ICANS grade when the table has no ``age_years`` column.
             The observable vocabulary carries no age; 18 years selects the adult ICE path
-            (ICE from 12 years, specification section 3). CONVENTION.
+            (ICE from 12 years, ASTCT 2019). CONVENTION.
         tis_population: ``adult`` or ``juvenile`` cut-offs of the myositis TIS.
         instrument_inputs: fixed record fields merged into every record given to an instrument,
             by registry key, for the inputs a result table does not carry or for instrument

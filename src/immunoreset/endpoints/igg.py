@@ -1,22 +1,20 @@
 """Serum IgG: nadir and hypogammaglobulinaemia per patient and at the visits.
 
-Every judgement is made by the ``hypogammaglobulinemia`` instrument (specification section 23:
-severe below 4.0 g/L, below the laboratory lower limit of normal, default 7.0 g/L). Both rules are
-monotone in IgG, so the judgement at the nadir tells whether the patient was ever severely
-hypogammaglobulinaemic (or below the LLN) during follow-up. Immunoglobulin replacement is not an
-observable, so ``ivig_confounded`` is not evaluated. Thresholds are set through
-``instrument_inputs["hypogammaglobulinemia"]``.
+Every judgement is made by the ``hypogammaglobulinemia`` instrument (severe below 4.0 g/L, below the
+laboratory lower limit of normal, default 7.0 g/L). Both rules are monotone in IgG, so the judgement
+at the nadir tells whether the patient was ever severely hypogammaglobulinaemic (or below the LLN)
+during follow-up. Immunoglobulin replacement is not an observable, so ``ivig_confounded`` is not
+evaluated. Thresholds are set through ``instrument_inputs["hypogammaglobulinemia"]``.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
 from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import patients, series
+from immunoreset.endpoints.table import nadir, patients, series
 from immunoreset.endpoints.visits import value_at, visit_positions
 
 KEY = "hypogammaglobulinemia"
@@ -54,12 +52,9 @@ def igg(table: pd.DataFrame, config: EndpointConfig) -> Part:
 
     for patient, rows in patients(table):
         times, levels = series(rows, OBSERVABLE)
-        lowest = int(np.argmin(levels)) if len(levels) else None
-        nadir = None if lowest is None else float(levels[lowest])
-        patient_rows[patient] = {
-            "igg_nadir": nadir,
-            "igg_nadir_d": None if lowest is None else float(times[lowest]),
-        } | judge(nadir, NADIR_OUTPUTS, f"patient {patient} nadir")
+        lowest, lowest_day = nadir(times, levels)
+        row = {"igg_nadir": lowest, "igg_nadir_d": lowest_day}
+        patient_rows[patient] = row | judge(lowest, NADIR_OUTPUTS, f"patient {patient} nadir")
         for day, position in visit_positions(rows, config).items():
             value = value_at(rows, position, OBSERVABLE)
             where = f"patient {patient} day {day:g}"

@@ -1,13 +1,13 @@
 """CAR T cell kinetics per patient: Cmax, Tmax, AUC0-28d, Clast/Tlast and persistence.
 
 Non-compartmental analysis of the whole simulated profile from day 0 by the ``car_pk_nca``
-instrument (specification section 24; Mueller KT et al., Clin Cancer Res 2018;24:6175-84). The AUC
-uses linear trapezoids by default; set ``instrument_inputs["car_pk_nca"]["options"]["auc_method"]``
-to ``"linear_up_log_down"`` for the Phoenix/PKNCA rule. Levels below ``EndpointConfig.car_lloq``
-(which is also the instrument's ``lloq``) are not quantifiable, as in an assay, so Tlast is the
-persistence of detectable CAR cells: the last time the level was at or above the LLOQ.
-``car_persisting_at_end`` says whether the level was still at or above the LLOQ at the last output
-time (persistence then lasts at least until Tlast: censored).
+instrument (Mueller KT et al., Clin Cancer Res 2018;24:6175-84). The AUC uses linear trapezoids by
+default; set ``instrument_inputs["car_pk_nca"]["options"]["auc_method"]`` to
+``"linear_up_log_down"`` for the Phoenix/PKNCA rule. Levels below ``EndpointConfig.car_lloq`` (which
+is also the instrument's ``lloq``) are not quantifiable, as in an assay, so Tlast is the persistence
+of detectable CAR cells: the last time the level was at or above the LLOQ. ``car_persisting_at_end``
+says whether the level was still at or above the LLOQ at the last output time (persistence then
+lasts at least until Tlast: censored).
 """
 
 from __future__ import annotations

@@ -63,6 +63,14 @@ def series(rows: pd.DataFrame, name: str, start: float = 0.0) -> tuple[np.ndarra
     return times, np.maximum(kept[name].to_numpy(dtype=float), 0.0)
 
 
+def nadir(times: np.ndarray, values: np.ndarray) -> tuple[float | None, float | None]:
+    """Lowest value of a series and the earliest time it occurs; ``(None, None)`` when empty."""
+    if not len(values):
+        return None, None
+    lowest = int(np.argmin(values))  # first occurrence: the series is in time order
+    return float(values[lowest]), float(times[lowest])
+
+
 def nearest(times: np.ndarray, day: float, tolerance: float) -> int | None:
     """Position of the sorted ``times`` entry nearest ``day`` within ``tolerance`` (ties: earlier).
 

@@ -1,9 +1,8 @@
 """CRS and ICANS per patient: maximum grade, onset and duration.
 
-A model emits support levels, never grades (specification section 1, simulation mapping): every
-output time from day 0 is turned into one ASTCT assessment and graded by ``astct_crs`` or
-``astct_icans`` (Lee DW et al., Biol Blood Marrow Transplant 2019;25:625-38); the patient grade is
-the maximum over the course.
+A model emits support levels, never grades: every output time from day 0 is turned into one ASTCT
+assessment and graded by ``astct_crs`` or ``astct_icans`` (Lee DW et al., Biol Blood Marrow
+Transplant 2019;25:625-38); the patient grade is the maximum over the course.
 
 Mapping of the observables onto the instrument records (CONVENTION where the vocabulary is coarser
 than the instrument):

@@ -25,6 +25,7 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
+from immunoreset.clinical.exact import reaches_percent
 from immunoreset.clinical.iim.core_set import (
     CoreSetMeasures,
     Pair,
@@ -32,7 +33,6 @@ from immunoreset.clinical.iim.core_set import (
     gain,
     measure_fields,
 )
-from immunoreset.clinical.ssc.values import reaches_percent
 
 PROVISIONAL_DEFINITION = "P9"
 """PROVISIONAL: the whole 2004 definition."""

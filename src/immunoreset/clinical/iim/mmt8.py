@@ -23,10 +23,10 @@ from immunoreset.clinical.core import (
     InstrumentResult,
     Record,
     Status,
+    integer_in,
     parse_record,
     register,
 )
-from immunoreset.clinical.ssc.values import item_int
 
 PROVISIONAL_BILATERAL = "P8"
 """PROVISIONAL: the 150-point bilateral total."""
@@ -52,7 +52,7 @@ MMT_MAX = {"unilateral": 80, "bilateral": 150}
 MmtMax = Literal[80, 150]
 """The maximum of the MMT-8 total actually used: 80 (unilateral) or 150 (bilateral, PROVISIONAL)."""
 
-GroupScore = item_int(0, GROUP_MAX)
+GroupScore = integer_in(0, GROUP_MAX)
 
 Mmt8Record = create_model(
     "Mmt8Record",

@@ -36,6 +36,7 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
+from immunoreset.clinical.exact import percent_of
 from immunoreset.clinical.iim.core_set import (
     CoreSetMeasures,
     Pair,
@@ -44,7 +45,6 @@ from immunoreset.clinical.iim.core_set import (
     measure_fields,
 )
 from immunoreset.clinical.iim.mmt8 import MMT_MAX, PROVISIONAL_BILATERAL, MmtMax
-from immunoreset.clinical.ssc.values import percent_of
 
 PROVISIONAL_FORMULAS = "P7"
 """PROVISIONAL: scale-range percentages (relative for enzymes), no enzyme normal-range rule."""

@@ -25,17 +25,14 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
+    NonNegative,
+    NonNegativeInteger,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import (
-    NonNegative,
-    NonNegativeInteger,
-    one_of_units,
-    plain,
-)
+from immunoreset.clinical.laboratory.measures import one_of_units, plain
 
 KEY = "hypogammaglobulinemia"
 SOURCE = (

@@ -1,40 +1,21 @@
-"""Typed measurement values and series checks shared by the laboratory and toxicity instruments.
+"""Reporting and series helpers shared by the laboratory and toxicity instruments.
 
-Numbers that meet a threshold are held as :class:`~decimal.Decimal` (see
-:mod:`immunoreset.clinical.core`); the annotated types below add the bounds that every measurement
-of that kind obeys, so pydantic rejects an impossible value and names the field. The helpers turn
-the cross-field rules that several instruments share (one quantity given in either of two units, a
-series of timed samples) into :class:`~immunoreset.clinical.core.InstrumentInputError` s.
+The value types that every family uses (non-negative exact numbers, integers that refuse booleans)
+live in :mod:`immunoreset.clinical.core`. The helpers here turn the cross-field rules that several
+laboratory and toxicity instruments share (one quantity given in either of two units, a series of
+timed samples) into :class:`~immunoreset.clinical.core.InstrumentInputError` s, and present exact
+values as plain numbers in results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, TypeVar
-
-from pydantic import BeforeValidator, Field
+from typing import TypeVar
 
 from immunoreset.clinical.core import InstrumentInputError, Record
 
 V = TypeVar("V")
-
-
-def reject_bool(value: object) -> object:
-    """Stop pydantic from reading ``True``/``False`` as the integers 1/0."""
-    if isinstance(value, bool):
-        raise ValueError("an integer, not a boolean")
-    return value
-
-
-NonNegative = Annotated[Decimal, Field(ge=0)]
-"""A concentration, count or dose: a finite number >= 0."""
-
-Integer = Annotated[int, BeforeValidator(reject_bool)]
-"""An integer item score or day count; booleans are refused."""
-
-NonNegativeInteger = Annotated[Integer, Field(ge=0)]
-"""An integer >= 0 (days, counts); booleans are refused."""
 
 
 def plain(value: Decimal) -> int | float:

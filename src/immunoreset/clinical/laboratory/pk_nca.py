@@ -38,12 +38,13 @@ from immunoreset.clinical.core import (
     Instrument,
     InstrumentInputError,
     InstrumentResult,
+    NonNegative,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import NonNegative, plain, timed_series
+from immunoreset.clinical.laboratory.measures import plain, timed_series
 
 KEY = "car_pk_nca"
 SOURCE = (

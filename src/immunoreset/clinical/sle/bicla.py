@@ -32,6 +32,7 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
+from immunoreset.clinical.exact import within_percent
 from immunoreset.clinical.sle.response import (
     BILAG_DOMAINS,
     PAIRED_FIELDS,
@@ -43,11 +44,13 @@ from immunoreset.clinical.sle.response import (
 )
 
 KEY = "bicla"
+PGA_DETERIORATION_PERCENT = 10
+"""Largest PGA rise, in % of the baseline PGA, that is not a significant deterioration."""
 
 
 def pga_increase_within_10pct(baseline: Decimal, followup: Decimal) -> bool:
-    """PGA rose by at most 10% of its baseline value (exact: ``10 * rise <= baseline``)."""
-    return 10 * (followup - baseline) <= baseline
+    """PGA rose by at most 10% of its baseline value (exact: ``100 * rise <= 10 * baseline``)."""
+    return within_percent(followup - baseline, baseline, PGA_DETERIORATION_PERCENT)
 
 
 PGA_RULES: Mapping[str, Callable[[Decimal, Decimal], bool]] = MappingProxyType(

@@ -20,19 +20,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any
 
-from pydantic import Field
-
 from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentInputError,
     InstrumentResult,
+    NonNegativeInteger,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.sle.common import NOT_BOOL, in_table_order, one_of, require_known
+from immunoreset.clinical.sle.common import in_table_order, one_of, require_known
 
 KEY = "eular_acr_2019_sle"
 ENTRY_TITER_DENOMINATOR = 80
@@ -96,7 +95,7 @@ CriterionKey = Annotated[str, one_of(CRITERIA_BY_KEY, CRITERION_TEXT)]
 class SleClassificationRecord(Record):
     """ANA entry data (at least one of the two fields) and the criteria ever present."""
 
-    ana_titer_denominator: Annotated[int, NOT_BOOL, Field(ge=0)] | None = None
+    ana_titer_denominator: NonNegativeInteger | None = None
     ana_equivalent_positive: bool | None = None
     criteria: tuple[CriterionKey, ...]
 

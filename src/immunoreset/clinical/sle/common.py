@@ -13,25 +13,26 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, Field
 
-from immunoreset.clinical.core import InstrumentInputError
-
-
-def _reject_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("a whole number, not a boolean")
-    return value
-
-
-NOT_BOOL = BeforeValidator(_reject_bool)
-"""Validator that stops pydantic from reading ``True``/``False`` as the integers 1/0."""
+from immunoreset.clinical.core import FieldSpec, InstrumentInputError, NonNegative
 
 Pga = Annotated[Decimal, Field(ge=0, le=3)]
 """Physician global assessment on the 0-3 visual analogue scale (SELENA-SLEDAI PGA)."""
 
-DoseMgDay = Annotated[Decimal, Field(ge=0)]
+DoseMgDay = NonNegative
 """Prednisolone or equivalent dose in mg/day; negative doses are impossible."""
+
+
+def pga_field(name: str, description: str) -> FieldSpec:
+    """CSV column of a required :data:`Pga`, so every SLE instrument states the same scale."""
+    return FieldSpec(name, "number", "0-3 scale", "0-3", required=True, description=description)
+
+
+def dose_field(name: str, description: str) -> FieldSpec:
+    """CSV column of a required :data:`DoseMgDay`."""
+    return FieldSpec(name, "number", "mg/day", ">= 0", required=True, description=description)
+
 
 _COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     "<=": operator.le,

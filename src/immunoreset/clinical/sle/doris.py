@@ -35,7 +35,7 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
-from immunoreset.clinical.sle.common import DoseMgDay, Pga, meets
+from immunoreset.clinical.sle.common import DoseMgDay, Pga, dose_field, meets, pga_field
 from immunoreset.clinical.sle.sledai import ClinicalSledaiTotal, SledaiTotal
 
 KEY = "doris_2021"
@@ -105,22 +105,8 @@ FIELDS = (
         required=True,
         description="SLEDAI-2K without serology (see sledai_2k)",
     ),
-    FieldSpec(
-        "pga",
-        "number",
-        "0-3 scale",
-        "0-3",
-        required=True,
-        description="physician global assessment",
-    ),
-    FieldSpec(
-        "prednisolone_mg_day",
-        "number",
-        "mg/day",
-        ">= 0",
-        required=True,
-        description="prednisolone or equivalent",
-    ),
+    pga_field("pga", "physician global assessment"),
+    dose_field("prednisolone_mg_day", "prednisolone or equivalent"),
     FieldSpec(
         "antimalarial",
         "enum",

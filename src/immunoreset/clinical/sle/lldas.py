@@ -42,7 +42,14 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
-from immunoreset.clinical.sle.common import DoseMgDay, Pga, in_table_order, three_valued_and
+from immunoreset.clinical.sle.common import (
+    DoseMgDay,
+    Pga,
+    dose_field,
+    in_table_order,
+    pga_field,
+    three_valued_and,
+)
 from immunoreset.clinical.sle.sledai import (
     ITEM_KEYS_TEXT,
     SLEDAI_WEIGHTS,
@@ -74,7 +81,7 @@ MAJOR_ORGAN_ITEMS: tuple[str, ...] = (
     # constitutional
     "fever",
 )
-"""SLEDAI-2K descriptors read as major-organ activity (CONVENTION, specification section 9)."""
+"""SLEDAI-2K descriptors read as major-organ activity (CONVENTION; ``options.major_organ_items``)."""
 
 SLEDAI_LIMIT = 4
 PGA_LIMIT = Decimal("1.0")
@@ -188,17 +195,8 @@ FIELDS = (
     ),
     FieldSpec("hemolytic_anemia", "bool", default=False, description="active haemolytic anaemia"),
     FieldSpec("gi_activity", "bool", default=False, description="gastrointestinal lupus activity"),
-    FieldSpec(
-        "pga", "number", "0-3 scale", "0-3", required=True, description="physician global (<= 1)"
-    ),
-    FieldSpec(
-        "prednisolone_mg_day",
-        "number",
-        "mg/day",
-        ">= 0",
-        required=True,
-        description="prednisolone or equivalent (<= 7.5)",
-    ),
+    pga_field("pga", "physician global (<= 1)"),
+    dose_field("prednisolone_mg_day", "prednisolone or equivalent (<= 7.5)"),
     FieldSpec(
         "immunosuppressants_standard_maintenance",
         "bool",

@@ -20,7 +20,7 @@ from typing import Literal, get_args
 from pydantic import Field
 
 from immunoreset.clinical.core import FieldSpec, Record
-from immunoreset.clinical.sle.common import Pga
+from immunoreset.clinical.sle.common import Pga, pga_field
 from immunoreset.clinical.sle.sledai import SledaiTotal
 
 BilagDomain = Literal[
@@ -97,17 +97,7 @@ PAIRED_FIELDS: tuple[FieldSpec, ...] = (
         )
         for visit in VISITS
     ),
-    *(
-        FieldSpec(
-            f"pga_{visit}",
-            "number",
-            "0-3 scale",
-            "0-3",
-            required=True,
-            description=f"physician global assessment at {visit}",
-        )
-        for visit in VISITS
-    ),
+    *(pga_field(f"pga_{visit}", f"physician global assessment at {visit}") for visit in VISITS),
     *(
         FieldSpec(
             f"bilag_{visit}.{domain}",

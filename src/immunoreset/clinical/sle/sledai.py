@@ -37,13 +37,15 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
+    NonNegative,
+    NonNegativeInteger,
     Record,
     Status,
+    integer_in,
     parse_record,
     register,
 )
 from immunoreset.clinical.sle.common import (
-    NOT_BOOL,
     in_table_order,
     meets,
     one_of,
@@ -117,12 +119,10 @@ CLINICAL_SLEDAI_MAX = SLEDAI_2K_MAX - sum(SLEDAI_WEIGHTS[key] for key in SEROLOG
 
 SLEDAI_ITEM_TEXT = "SLEDAI-2K descriptor keys"
 SledaiItem = Annotated[str, one_of(SLEDAI_WEIGHTS, SLEDAI_ITEM_TEXT)]
-SledaiTotal = Annotated[int, NOT_BOOL, Field(ge=0, le=SLEDAI_2K_MAX)]
-ClinicalSledaiTotal = Annotated[int, NOT_BOOL, Field(ge=0, le=CLINICAL_SLEDAI_MAX)]
+SledaiTotal = integer_in(0, SLEDAI_2K_MAX)
+ClinicalSledaiTotal = integer_in(0, CLINICAL_SLEDAI_MAX)
 SledaiVariant = Literal["SLEDAI-2K", "SELENA-SLEDAI"]
 ArthritisRule = Literal[">=2", ">2"]
-
-_NonNegative = Annotated[Decimal, Field(ge=0)]
 
 RAW_TRIGGERS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
@@ -141,12 +141,12 @@ class SledaiRaw(Record):
     """Measured values that switch their descriptor on when past its threshold (all optional)."""
 
     temp_c: Annotated[Decimal, Field(ge=25, le=45)] | None = None
-    platelets_1e9_L: _NonNegative | None = None  # noqa: N815
-    wbc_1e9_L: _NonNegative | None = None  # noqa: N815
-    proteinuria_g_24h: _NonNegative | None = None
-    rbc_per_hpf: _NonNegative | None = None
-    wbc_per_hpf: _NonNegative | None = None
-    inflamed_joint_count: Annotated[int, NOT_BOOL, Field(ge=0)] | None = None
+    platelets_1e9_L: NonNegative | None = None  # noqa: N815
+    wbc_1e9_L: NonNegative | None = None  # noqa: N815
+    proteinuria_g_24h: NonNegative | None = None
+    rbc_per_hpf: NonNegative | None = None
+    wbc_per_hpf: NonNegative | None = None
+    inflamed_joint_count: NonNegativeInteger | None = None
 
 
 class SledaiOptions(Record):

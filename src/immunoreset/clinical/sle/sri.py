@@ -27,12 +27,12 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
+    Integer,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.sle.common import NOT_BOOL
 from immunoreset.clinical.sle.response import (
     PAIRED_FIELDS,
     PairedVisits,
@@ -50,7 +50,7 @@ PROVISIONAL_BILAG_COMPONENT = "P5"
 class SriOptions(Record):
     """Configurable choices of the SLE Responder Index."""
 
-    min_reduction: Annotated[int, NOT_BOOL, Field(ge=1, le=SLEDAI_2K_MAX)] = 4
+    min_reduction: Annotated[Integer, Field(ge=1, le=SLEDAI_2K_MAX)] = 4
     variant: SledaiVariant = "SLEDAI-2K"
 
 

@@ -31,7 +31,7 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
-from immunoreset.clinical.ssc.values import reaches_percent
+from immunoreset.clinical.exact import reaches_percent
 
 PROVISIONAL_SIGNS = "P6"
 """PROVISIONAL: coefficient signs and the 0-10 range of both global assessments."""

@@ -14,23 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any
-
-from pydantic import Field
+from typing import Any
 
 from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentInputError,
     InstrumentResult,
+    NonNegative,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.ssc.mrss import MrssTotal
-
-NonNegative = Annotated[Decimal, Field(ge=0)]
+from immunoreset.clinical.ssc.mrss import MrssTotal, mrss_total_field
 
 QUARTER_POINTS = {
     "delta_skin": 6,
@@ -125,14 +122,7 @@ register(
                 default=False,
                 description="patient reports worse skin during the previous month",
             ),
-            FieldSpec(
-                name="mrss",
-                kind="integer",
-                unit="points",
-                allowed="0-51",
-                required=True,
-                description="modified Rodnan skin score; > 18 scores 1.5",
-            ),
+            mrss_total_field("mrss", "modified Rodnan skin score; > 18 scores 1.5"),
             FieldSpec(
                 name="digital_ulcers",
                 kind="bool",

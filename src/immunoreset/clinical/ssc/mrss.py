@@ -27,14 +27,21 @@ from immunoreset.clinical.core import (
     InstrumentResult,
     Record,
     Status,
+    integer_in,
     parse_record,
     register,
 )
-from immunoreset.clinical.ssc.values import item_int, percent_of, reaches_percent
+from immunoreset.clinical.exact import percent_of, reaches_percent
 
-SiteScore = item_int(0, 3)
-MrssTotal = item_int(0, 51)
+SiteScore = integer_in(0, 3)
+MrssTotal = integer_in(0, 51)
 """An mRSS total, 0-51 (17 sites x 3)."""
+
+
+def mrss_total_field(name: str, description: str) -> FieldSpec:
+    """CSV column of a required :data:`MrssTotal`, described the same way by every SSc instrument."""
+    return FieldSpec(name, "integer", "points", "0-51", required=True, description=description)
+
 
 MIN_CHANGE_POINTS = 5
 """A skin change counts only when it exceeds this many points (Dobrota 2016)."""
@@ -176,22 +183,8 @@ register(
         score=score_change,
         record=MrssChangeRecord,
         fields=(
-            FieldSpec(
-                name="mrss_baseline",
-                kind="integer",
-                unit="points",
-                allowed="0-51",
-                required=True,
-                description="mRSS at baseline",
-            ),
-            FieldSpec(
-                name="mrss_12m",
-                kind="integer",
-                unit="points",
-                allowed="0-51",
-                required=True,
-                description="mRSS 12 months after baseline",
-            ),
+            mrss_total_field("mrss_baseline", "mRSS at baseline"),
+            mrss_total_field("mrss_12m", "mRSS 12 months after baseline"),
         ),
         status=Status.VERIFIED,
         source="Dobrota R et al., Ann Rheum Dis 2016 (PMID 27016052); Maurer B et al., "

@@ -31,13 +31,14 @@ from immunoreset.clinical.core import (
     Instrument,
     InstrumentInputError,
     InstrumentResult,
+    NonNegative,
     Record,
     Status,
     check_range,
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import NonNegative, plain
+from immunoreset.clinical.laboratory.measures import plain
 
 KEY = "astct_crs"
 SOURCE = "Lee DW et al., Biol Blood Marrow Transplant 2019;25:625-638 (ASTCT consensus)"

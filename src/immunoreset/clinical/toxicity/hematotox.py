@@ -25,18 +25,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BeforeValidator
-
 from immunoreset.clinical.core import (
+    NOT_BOOL,
     FieldSpec,
     Instrument,
     InstrumentResult,
+    NonNegative,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import NonNegative, one_of_units, reject_bool
+from immunoreset.clinical.laboratory.measures import one_of_units
 
 KEY = "car_hematotox"
 SOURCE = "Rejeski K et al., Blood 2021;138(24):2499-2513, doi:10.1182/blood.2020010543 (Fig. 2)"
@@ -45,8 +45,8 @@ HIGH_RISK_MIN = 2
 CRP_MG_L_PER_MG_DL = Decimal(10)
 
 
-ZeroOrOne = Annotated[Literal[0, 1], BeforeValidator(reject_bool)]
-OneOrTwo = Annotated[Literal[1, 2], BeforeValidator(reject_bool)]
+ZeroOrOne = Annotated[Literal[0, 1], NOT_BOOL]
+OneOrTwo = Annotated[Literal[1, 2], NOT_BOOL]
 
 
 class HematotoxOptions(Record):

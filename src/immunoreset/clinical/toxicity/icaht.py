@@ -36,12 +36,13 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
+    NonNegative,
+    NonNegativeInteger,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import NonNegative, NonNegativeInteger
 
 EARLY_KEY = "icaht_early"
 LATE_KEY = "icaht_late"
@@ -221,7 +222,7 @@ register(
                 "anc_per_uL",
                 "list[number]",
                 "cells/uL",
-                ">= 0; empty entry = not measured",
+                ">= 0; null entry = not measured",
                 True,
                 description="daily ANC from day 0 (infusion); entries after day 30 are ignored",
             ),

@@ -34,12 +34,12 @@ from immunoreset.clinical.core import (
     Instrument,
     InstrumentInputError,
     InstrumentResult,
+    Integer,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import Integer
 from immunoreset.clinical.toxicity.ice import ICE_MAX
 
 KEY = "astct_icans"
@@ -121,7 +121,7 @@ def encephalopathy(record: IcansRecord, capd: bool) -> int:
     name = "capd" if capd else "ice"
     if name not in record.model_fields_set:
         raise InstrumentInputError(
-            name, None, f"a {name} score, or null if unable to perform (required for this patient)"
+            name, None, f"the {name.upper()} score, or null if unable to perform (required here)"
         )
     return capd_grade(record.capd) if capd else ice_grade(record.ice)
 
@@ -162,15 +162,17 @@ register(
                 "ice",
                 "integer",
                 "points",
-                f"0-{ICE_MAX}; empty = unable to perform (unarousable)",
-                description="ICE score; required from 12 years without developmental delay",
+                f"0-{ICE_MAX}; null = unable to perform (unarousable)",
+                description="ICE score; required (a score or null) from 12 years without "
+                "developmental delay",
             ),
             FieldSpec(
                 "capd",
                 "integer",
                 "points",
-                f"0-{CAPD_MAX}; empty = unable to perform (unarousable)",
-                description="CAPD score; required below 12 years or with developmental delay",
+                f"0-{CAPD_MAX}; null = unable to perform (unarousable)",
+                description="CAPD score; required (a score or null) below 12 years or with "
+                "developmental delay",
             ),
             _enum_field(
                 "consciousness", Consciousness, "depressed level of consciousness", "normal"

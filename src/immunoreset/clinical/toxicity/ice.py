@@ -20,12 +20,12 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
+    Integer,
     Record,
     Status,
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import Integer
 
 KEY = "ice_score"
 SOURCE = "Lee DW et al., Biol Blood Marrow Transplant 2019;25:625-638 (ASTCT consensus)"
