@@ -122,6 +122,11 @@ def main() -> None:
             "ms_per_patient": round(1e3 * ref_per_patient, 3),
         },
         "engine_vs_reference_max_relative_difference": max_rel_diff,
+        "agreement_note": (
+            "at the benchmark tolerance the largest difference sits in B cells shortly after the"
+            " ill-conditioned reconstitution switch (see docs/engine.md); the agreement test runs"
+            " both solvers at 1e-10 and finds < 1e-4 on every output"
+        ),
         "engine": runs,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

@@ -86,16 +86,20 @@ def _rodas_step(rhs, t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, 
                 ftmp[i] = f0[i]
         else:
             for i in range(n):
-                acc = y[i]
-                for j in range(s):
-                    acc += _A[s, j] * k[j, i]
-                ytmp[i] = acc
-            rhs(t + _ALPHA[s] * h, ytmp, p, mode, ftmp)
-        for i in range(n):
-            acc = ftmp[i] + h * _GI[s] * dfdt[i]
+                ytmp[i] = y[i]
             for j in range(s):
-                acc += _C[s, j] / h * k[j, i]
-            work[i] = acc
+                a = _A[s, j]
+                if a != 0.0:
+                    for i in range(n):
+                        ytmp[i] += a * k[j, i]
+            rhs(t + _ALPHA[s] * h, ytmp, p, mode, ftmp)
+        hg = h * _GI[s]
+        for i in range(n):
+            work[i] = ftmp[i] + hg * dfdt[i]
+        for j in range(s):
+            c = _C[s, j] / h
+            for i in range(n):
+                work[i] += c * k[j, i]
         _lu_solve(lu, piv, lptr, lidx, uptr, uidx, work)
         for i in range(n):
             k[s, i] = work[i]
