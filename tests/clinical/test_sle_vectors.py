@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from immunoreset.clinical import REGISTRY, InstrumentInputError, Status, score
+from immunoreset.clinical.csvio import unflatten
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "instrument_vectors.json"
 SLE_KEYS = ("sledai_2k", "doris_2021", "lldas", "sri_4", "bicla", "eular_acr_2019_sle")
@@ -59,17 +60,6 @@ REQUIRED_SAMPLE: dict[str, dict[str, Any]] = {
 }
 
 
-def _unflatten(row: dict[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for column, value in row.items():
-        *parents, leaf = column.split(".")
-        target = nested
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
-    return nested
-
-
 @pytest.mark.parametrize("key", SLE_KEYS)
 def test_field_specs_describe_a_scorable_csv_row(key: str) -> None:
     instrument = REGISTRY[key]
@@ -77,7 +67,7 @@ def test_field_specs_describe_a_scorable_csv_row(key: str) -> None:
     sample = REQUIRED_SAMPLE[key]
     assert {s.name for s in specs if s.required} <= sample.keys()
     row = {s.name: sample.get(s.name, s.default) for s in specs}
-    result = score(key, _unflatten(row))
+    result = score(key, unflatten(row))
     assert result.options == {
         s.name.removeprefix("options."): s.default for s in instrument.option_fields
     }

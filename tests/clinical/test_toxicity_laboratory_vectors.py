@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from immunoreset.clinical import REGISTRY, InstrumentInputError, Record, Status, score
+from immunoreset.clinical.csvio import unflatten
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "instrument_vectors.json"
 TOXICITY_KEYS = (
@@ -91,18 +92,6 @@ REQUIRED_SAMPLE: dict[str, dict[str, Any]] = {
 }
 
 
-def _unflatten(row: dict[str, Any]) -> dict[str, Any]:
-    """Nest dotted CSV column names (``options.duration_mode``) into records."""
-    nested: dict[str, Any] = {}
-    for column, value in row.items():
-        *parents, leaf = column.split(".")
-        target = nested
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
-    return nested
-
-
 @pytest.mark.parametrize("key", KEYS)
 def test_field_specs_describe_a_scorable_row(key: str) -> None:
     """The documented columns and defaults make a valid record; the result reports the options."""
@@ -112,7 +101,7 @@ def test_field_specs_describe_a_scorable_row(key: str) -> None:
     assert {spec.name for spec in specs if spec.required} <= sample.keys()
     row = {spec.name: sample.get(spec.name, spec.default) for spec in specs}
     row = {name: value for name, value in row.items() if value is not None}
-    result = score(key, _unflatten(row))
+    result = score(key, unflatten(row))
     defaults = {
         spec.name.removeprefix("options."): spec.default for spec in instrument.option_fields
     }

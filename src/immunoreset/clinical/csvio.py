@@ -182,6 +182,14 @@ def _set_path(record: dict[str, Any], path: str, value: Any) -> None:
     node[leaf] = value
 
 
+def unflatten(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Nest dotted column names (``options.duration_mode``) into the record's nested mappings."""
+    record: dict[str, Any] = {}
+    for column, value in row.items():
+        _set_path(record, column, value)
+    return record
+
+
 def row_to_record(specs: Mapping[str, FieldSpec | None], cells: Mapping[str, str]) -> dict:
     """Build the instrument's record mapping from one row of ``column -> cell text``.
 
