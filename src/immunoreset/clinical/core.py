@@ -47,7 +47,8 @@ class InstrumentInputError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"field '{field}': got {value!r}; allowed: {allowed}")
+        shown = str(value) if isinstance(value, Decimal) else repr(value)
+        super().__init__(f"field '{field}': got {shown}; allowed: {allowed}")
 
 
 class Record(BaseModel):
