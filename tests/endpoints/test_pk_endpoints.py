@@ -18,8 +18,9 @@ def test_cmax_tmax_auc_clast_and_persistence(make_table):
     row = compute_endpoints(table).patient.iloc[0]
     assert row["car_cmax"] == 1000
     assert row["car_tmax_d"] == 7
-    # linear trapezoids: 1000/2*7 + 1500/2*7 + 700/2*7 + 300/2*7
-    assert row["car_auc_0_28d"] == pytest.approx(12250)
+    # default linear-up/log-down: rise 0 -> 1000 linear; each fall (c1 - c2) * dt / ln(c1 / c2)
+    expected = 3500 + 500 * 7 / math.log(2) + 300 * 7 / math.log(2.5) + 100 * 7 / math.log(2)
+    assert row["car_auc_0_28d"] == pytest.approx(expected)
     # 0.5 cells/uL on day 35 is below the default LLOQ of 1 cell/uL: persistence ends on day 28
     assert row["car_clast"] == 100
     assert row["car_tlast_d"] == 28
@@ -34,13 +35,16 @@ def test_lloq_moves_persistence(make_table):
     assert row["car_persisting_at_end"]
 
 
-def test_linear_up_log_down_option(make_table):
+def test_linear_trapezoid_option(make_table):
     table = make_table(TIMES, car_t_blood=LEVELS)
-    options = {"car_pk_nca": {"options": {"auc_method": "linear_up_log_down"}}}
-    row = compute_endpoints(table, EndpointConfig(instrument_inputs=options)).patient.iloc[0]
-    # rise 0 -> 1000 linear; each fall (c1 - c2) * dt / ln(c1 / c2)
-    expected = 3500 + 500 * 7 / math.log(2) + 300 * 7 / math.log(2.5) + 100 * 7 / math.log(2)
-    assert row["car_auc_0_28d"] == pytest.approx(expected)
+    row = compute_endpoints(table, EndpointConfig(car_auc_method="linear")).patient.iloc[0]
+    # linear trapezoids: 1000/2*7 + 1500/2*7 + 700/2*7 + 300/2*7
+    assert row["car_auc_0_28d"] == pytest.approx(12250)
+
+
+def test_unknown_auc_method_is_rejected():
+    with pytest.raises(ValueError, match="car_auc_method"):
+        EndpointConfig(car_auc_method="log")
 
 
 def test_transgene_observable_and_unit(make_table):

@@ -2,7 +2,8 @@
 
 Usage::
 
-    immunoreset endpoints RUN_DIR [--visits 0,28,90,180,365] [--out DIR]
+    immunoreset endpoints RUN_DIR [--visits 0,28,90,180,365] [--car-lloq 1.0]
+                                  [--auc-method linear_up_log_down|linear] [--out DIR]
 
 Reads ``RUN_DIR/trajectories.parquet`` and writes ``endpoints_patient.csv``,
 ``endpoints_visits.csv``, ``endpoints_columns.csv`` (units) and ``endpoints_notes.txt`` to ``DIR``
@@ -26,6 +27,7 @@ from immunoreset.endpoints import (
     read_trajectories,
     write_endpoints,
 )
+from immunoreset.endpoints.config import AUC_METHODS
 from immunoreset.endpoints.io import TRAJECTORIES
 
 
@@ -51,13 +53,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--visits", type=visit_days, help="visit days, comma-separated (default 0,28,90,180,365)"
     )
+    parser.add_argument(
+        "--car-lloq", type=float, help="CAR lower limit of quantification (default 1.0 cells/uL)"
+    )
+    parser.add_argument(
+        "--auc-method", choices=AUC_METHODS, help="AUC0-28 trapezoids (default linear_up_log_down)"
+    )
     parser.add_argument("--out", type=Path, help="output folder (default: RUN_DIR)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``immunoreset endpoints``; see the module docstring for the exit codes."""
-    config = EndpointConfig() if args.visits is None else EndpointConfig(visits=args.visits)
+    settings = {
+        name: value
+        for name, value in (
+            ("visits", args.visits),
+            ("car_lloq", args.car_lloq),
+            ("car_auc_method", args.auc_method),
+        )
+        if value is not None
+    }
+    try:
+        config = EndpointConfig(**settings)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
     source = args.run_dir / TRAJECTORIES
     try:
         table = read_trajectories(args.run_dir)

@@ -20,6 +20,9 @@ DEFAULT_VISITS: tuple[float, ...] = (0.0, 28.0, 90.0, 180.0, 365.0)
 """Days after infusion: baseline, the PK day-28 landmark, then 3, 6 and 12 months."""
 
 
+AUC_METHODS = ("linear_up_log_down", "linear")
+
+
 @dataclass(frozen=True)
 class EndpointConfig:
     """What the endpoint calculation needs besides the result table.
@@ -40,6 +43,10 @@ class EndpointConfig:
             level at or above it. CONVENTION: 1 cell/uL, the order of the limit of flow-cytometric
             CAR T cell counts in blood; set it to the assay being emulated (and change it when
             ``car_observable`` is the transgene copy number).
+        car_auc_method: trapezoid rule of the AUC0-28: ``"linear_up_log_down"`` (linear while the
+            level rises, logarithmic while it falls, as Phoenix WinNonlin and PKNCA do; default,
+            because CAR-T levels fall roughly exponentially after the peak and linear trapezoids
+            overestimate such segments) or ``"linear"`` (the instrument's own default).
         anti_dsdna_positive_above: anti-dsDNA is positive when strictly above this value (IU/mL).
             CONVENTION (assay-specific): 15 IU/mL, the upper edge of the equivocal band of the
             EliA dsDNA fluoroenzyme immunoassay (< 10 negative, 10-15 equivocal, > 15 positive;
@@ -73,6 +80,7 @@ class EndpointConfig:
     baseline_day: float = 0.0
     car_observable: str = "car_t_blood"
     car_lloq: float = 1.0
+    car_auc_method: str = "linear_up_log_down"
     anti_dsdna_positive_above: float = 15.0
     c3_lln_mg_dl: float = 90.0
     c4_lln_mg_dl: float = 16.0
@@ -92,3 +100,7 @@ class EndpointConfig:
             raise ValueError(f"car_observable {self.car_observable!r} is not an observable")
         if not self.car_lloq > 0:
             raise ValueError(f"car_lloq must be > 0, got {self.car_lloq}")
+        if self.car_auc_method not in AUC_METHODS:
+            raise ValueError(
+                f"car_auc_method must be one of {', '.join(AUC_METHODS)}, got {self.car_auc_method!r}"
+            )

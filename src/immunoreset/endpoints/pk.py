@@ -1,13 +1,12 @@
 """CAR T cell kinetics per patient: Cmax, Tmax, AUC0-28d, Clast/Tlast and persistence.
 
 Non-compartmental analysis of the whole simulated profile from day 0 by the ``car_pk_nca``
-instrument (Mueller KT et al., Clin Cancer Res 2018;24:6175-84). The AUC uses linear trapezoids by
-default; set ``instrument_inputs["car_pk_nca"]["options"]["auc_method"]`` to
-``"linear_up_log_down"`` for the Phoenix/PKNCA rule. Levels below ``EndpointConfig.car_lloq`` (which
-is also the instrument's ``lloq``) are not quantifiable, as in an assay, so Tlast is the persistence
-of detectable CAR cells: the last time the level was at or above the LLOQ. ``car_persisting_at_end``
-says whether the level was still at or above the LLOQ at the last output time (persistence then
-lasts at least until Tlast: censored).
+instrument (Mueller KT et al., Clin Cancer Res 2018;24:6175-84). The AUC0-28 uses the
+linear-up/log-down trapezoid rule by default (``EndpointConfig.car_auc_method``). Levels below
+``EndpointConfig.car_lloq`` (which is also the instrument's ``lloq``) are not quantifiable, as in
+an assay, so Tlast is the persistence of detectable CAR cells: the last time the level was at or
+above the LLOQ. ``car_persisting_at_end`` says whether the level was still at or above the LLOQ at
+the last output time (persistence then lasts at least until Tlast: censored).
 """
 
 from __future__ import annotations
@@ -36,7 +35,9 @@ def columns(unit: str, observable: str) -> tuple[Column, ...]:
     return (
         Column("patient", "car_cmax", unit, f"highest quantifiable {observable} from day 0"),
         Column("patient", "car_tmax_d", "day", "earliest time of car_cmax"),
-        Column("patient", "car_auc_0_28d", f"{unit} x day", "AUC from day 0 to day 28"),
+        Column(
+            "patient", "car_auc_0_28d", f"{unit} x day", "AUC from day 0 to day 28 (trapezoids)"
+        ),
         Column("patient", "car_clast", unit, "last quantifiable level (>= LLOQ)"),
         Column("patient", "car_tlast_d", "day", "persistence: last time with level >= LLOQ"),
         Column(
@@ -57,7 +58,12 @@ def car_kinetics(table: pd.DataFrame, config: EndpointConfig) -> Part:
     rows: dict[int, dict] = {}
     for patient, patient_rows in patients(table):
         times, levels = series(patient_rows, observable)
-        record = {"times_d": times.tolist(), "levels": levels.tolist(), "lloq": config.car_lloq}
+        record = {
+            "times_d": times.tolist(),
+            "levels": levels.tolist(),
+            "lloq": config.car_lloq,
+            "options": {"auc_method": config.car_auc_method},
+        }
         result = score_record(KEY, record, config, notes, f"patient {patient}")
         at_end = bool(levels[-1] >= config.car_lloq) if len(levels) else None
         rows[patient] = outputs(result, OUTPUT_COLUMNS) | {"car_persisting_at_end": at_end}
