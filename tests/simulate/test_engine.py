@@ -39,6 +39,7 @@ def _relative_difference(fast: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.abs(fast - ref) / np.maximum(np.abs(ref), floor)
 
 
+@pytest.mark.slow
 def test_engine_agrees_with_independent_radau_reference() -> None:
     """Every observable of Park 2025 over 730 days, typical patient and 5 sampled patients,
     agrees within 1e-4 relative with SciPy's Radau (an implicit Runge-Kutta method sharing
