@@ -51,6 +51,11 @@ def _inputs(model, ids):
     return params, dosing_events(model, DOSE, REGIMEN, w)
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, nargs="+", default=[1000, 10000])
@@ -103,6 +108,7 @@ def main() -> None:
                 "ms_per_patient": round(1e3 * per_patient, 4),
                 "failed": n_failed,
                 "speedup_vs_scipy_lsoda_per_patient": round(ref_per_patient / per_patient, 2),
+                "peak_rss_mb_so_far": _peak_rss_mb(),
             }
         )
         print(runs[-1], flush=True)
@@ -128,7 +134,7 @@ def main() -> None:
             " both solvers at 1e-10 and finds < 1e-4 on every output"
         ),
         "engine": runs,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))

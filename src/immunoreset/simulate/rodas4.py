@@ -84,52 +84,63 @@ def lu_factor(
     uptr: np.ndarray,
     uidx: np.ndarray,
 ) -> bool:
-    """In-place LU factorisation with partial pivoting; returns False if singular.
+    """In-place LU factorisation with partial pivoting (LINPACK ``dgefa`` order); False if singular.
 
-    Model Jacobians are sparse and so are the factors: each elimination step updates the rows below
-    only at the non-zero columns of the pivot row, and the non-zero columns of every row of U
-    (strictly above the diagonal) and L (strictly below) are recorded for :func:`lu_solve`.
+    Model Jacobians are sparse and so are the factors. Each elimination step records the rows
+    with a non-zero multiplier (column ``k`` of L, in ``lidx[lptr[k]:lptr[k+1]]``) and the non-zero
+    columns of the pivot row (row ``k`` of U above the diagonal, in ``uidx[uptr[k]:uptr[k+1]]``),
+    and updates only their products. As in ``dgefa``, row interchanges apply to the columns not
+    yet eliminated, so :func:`lu_solve` replays them during forward substitution.
     """
     n = a.shape[0]
+    nl = 0
     nu = 0
     for k in range(n):
+        # One pass down column k: the pivot, and the rows that need eliminating.
         p = k
         big = abs(a[k, k])
+        lptr[k] = nl
         for i in range(k + 1, n):
-            v = abs(a[i, k])
-            if v > big:
-                big = v
-                p = i
+            v = a[i, k]
+            if v != 0.0:
+                lidx[nl] = i
+                nl += 1
+                if abs(v) > big:
+                    big = abs(v)
+                    p = i
         piv[k] = p
         if big == 0.0 or not math.isfinite(big):
             return False
         if p != k:
-            for j in range(n):
+            for j in range(k, n):
                 tmp = a[k, j]
                 a[k, j] = a[p, j]
                 a[p, j] = tmp
+            # Row p now holds the old row k: it joins the list if its entry is non-zero, and p
+            # leaves it (its entry moved to the diagonal).
+            q = lptr[k]
+            while q < nl and lidx[q] != p:
+                q += 1
+            if a[p, k] != 0.0:
+                lidx[q] = p  # same slot: row p keeps a non-zero entry
+            else:
+                nl -= 1
+                lidx[q] = lidx[nl]
         uptr[k] = nu
         for j in range(k + 1, n):
             if a[k, j] != 0.0:
                 uidx[nu] = j
                 nu += 1
         inv = 1.0 / a[k, k]
-        for i in range(k + 1, n):
-            if a[i, k] != 0.0:
-                a[i, k] *= inv
-                f = a[i, k]
-                for q in range(uptr[k], nu):
-                    j = uidx[q]
-                    a[i, j] -= f * a[k, j]
-    uptr[n] = nu
-    nl = 0
-    for i in range(n):
-        lptr[i] = nl
-        for j in range(i):
-            if a[i, j] != 0.0:
-                lidx[nl] = j
-                nl += 1
+        for q in range(lptr[k], nl):
+            i = lidx[q]
+            a[i, k] *= inv
+            f = a[i, k]
+            for r in range(uptr[k], nu):
+                j = uidx[r]
+                a[i, j] -= f * a[k, j]
     lptr[n] = nl
+    uptr[n] = nu
     return True
 
 
@@ -142,19 +153,18 @@ def lu_solve(
     uidx: np.ndarray,
     b: np.ndarray,
 ) -> None:
-    """Solve in place with the factors and non-zero lists from :func:`lu_factor`."""
+    """Solve ``A x = b`` in place with the factors and non-zero lists from :func:`lu_factor`."""
     n = a.shape[0]
     for k in range(n):
         p = piv[k]
+        t = b[p]
         if p != k:
-            tmp = b[k]
-            b[k] = b[p]
-            b[p] = tmp
-    for i in range(n):
-        s = b[i]
-        for q in range(lptr[i], lptr[i + 1]):
-            s -= a[i, lidx[q]] * b[lidx[q]]
-        b[i] = s
+            b[p] = b[k]
+            b[k] = t
+        if t != 0.0:
+            for q in range(lptr[k], lptr[k + 1]):
+                i = lidx[q]
+                b[i] -= a[i, k] * t
     for i in range(n - 1, -1, -1):
         s = b[i]
         for q in range(uptr[i], uptr[i + 1]):
