@@ -154,7 +154,14 @@ register(
         score=score,
         record=IcansRecord,
         fields=(
-            FieldSpec("age_years", "number", "years", f"0-{AGE_MAX_YEARS}", True),
+            FieldSpec(
+                "age_years",
+                "number",
+                "years",
+                f"0-{AGE_MAX_YEARS}",
+                True,
+                description="age at assessment; selects the ICE (adults) or CAPD (young children)",
+            ),
             FieldSpec(
                 "developmental_delay", "bool", default=False, description="use the CAPD at any age"
             ),
