@@ -51,4 +51,8 @@ def run_params(args: argparse.Namespace) -> int:
     print(
         "\nconfidence: H primary source; M secondary/digitised; L derived; assumption = no source"
     )
+    if model.notes:
+        print("\nnotes:")
+        for note in model.notes:
+            print(f"- {note}")
     return EXIT_OK
