@@ -6,9 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED, fail
+from immunoreset.cli.progress import Progress
 from immunoreset.scenario.load import ScenarioError, load_scenario
 
 
@@ -18,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="run directory to create")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress report")
     p.set_defaults(run=run)
 
 
@@ -32,12 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from immunoreset.trial.run import run_scenario  # heavy imports only when running
 
     text = args.scenario.read_text(encoding="utf-8")
-    bar = tqdm(
-        total=scenario.population.size,
-        unit="patient",
-        disable=args.quiet or not sys.stderr.isatty(),
-        file=sys.stderr,
-    )
+    bar = Progress(scenario.population.size, quiet=args.quiet)
     try:
         summary = run_scenario(
             scenario, text, args.out, overwrite=args.overwrite, progress=bar.update,
