@@ -99,7 +99,11 @@ def solve_reference(
         if sol.status < 0:
             raise RuntimeError(f"reference solver failed at t={sol.t[-1]:.6g}: {sol.message}")
         t_new = float(sol.t[-1])
-        while i_out < len(t_out) and t_out[i_out] <= t_new:
+        at_event = bool(pending) and pending[0][0] <= t_new
+        # An output at a dosing time is recorded after the dose (next pass of the loop).
+        while i_out < len(t_out) and (
+            t_out[i_out] < t_new or (t_out[i_out] == t_new and not at_event)
+        ):
             observe_into(i_out, t_out[i_out], sol.sol(t_out[i_out]))
             i_out += 1
         y = sol.y[:, -1].copy()

@@ -156,11 +156,13 @@ def _set_modes(switches, t, y, p, mode, g) -> None:
 
 
 @numba.njit
-def _record(observe, t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row):
-    """Record outputs with ``t0 < t_out <= t1`` by cubic Hermite interpolation; returns next index."""
+def _record(observe, t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, t1_included):
+    """Record outputs with ``t0 < t_out < t1`` (``<= t1`` if ``t1_included``) by cubic Hermite
+    interpolation; returns the next output index. An output at a dosing time is left to be
+    recorded after the dose, so outputs at event times always show the post-dose state."""
     h = t1 - t0
     n_out = t_out.shape[0]
-    while i_out < n_out and t_out[i_out] <= t1:
+    while i_out < n_out and (t_out[i_out] < t1 or (t1_included and t_out[i_out] == t1)):
         if h > 0.0:
             th = (t_out[i_out] - t0) / h
             h00 = (1.0 + 2.0 * th) * (1.0 - th) ** 2
@@ -300,6 +302,8 @@ def solve_patient(
             if status != OK:
                 break
             t_new = t + h
+            if seg_end - t_new <= 1e-13 * max(1.0, abs(t)):
+                t_new = seg_end  # land exactly on an event or the end, never a rounding short
             if _mismatch(switches, t_new, ynew, p, mode, g):
                 # A switch crossed inside the step: find the earliest crossing by safeguarded
                 # regula falsi (Illinois variant) on the step length, reusing the Jacobian at the
@@ -343,8 +347,9 @@ def solve_patient(
                 n_flip += 1
                 new_segment = True
             rhs(t_new, ynew, p, mode, f1)
+            at_event = t_new == seg_end and i_ev < n_ev and ev_t[i_ev] == seg_end
             i_out = _record(observe, t, y, f0, t_new, ynew, f1, p, t_out, i_out, out, yint,
-                            obs_row)  # fmt: skip
+                            obs_row, not at_event)  # fmt: skip
             n_acc += 1
             fac = 6.0 if en == 0.0 else min(6.0, max(0.2, 0.9 * en ** (-1.0 / rodas4.ORDER_EST)))
             for i in range(n):
