@@ -85,3 +85,10 @@ def test_output_times(examples_dir: Path) -> None:
     data = _base(examples_dir)
     data["output_times"] = {"days": [0, 7, 28, 90]}
     assert list(output_times(parse_scenario(data))) == [0, 7, 28, 90]
+
+
+def test_tiny_output_step_is_a_clear_error(examples_dir: Path) -> None:
+    data = _base(examples_dir)
+    data["output_times"] = {"every_days": 5e-324}
+    with pytest.raises(ScenarioError, match="output times requested"):
+        parse_scenario(data, "s.yaml")

@@ -137,4 +137,7 @@ class Scenario(_Strict):
         if ot.days is not None:
             return len(ot.days)
         assert ot.every_days is not None
-        return math.floor((self.horizon_days - ot.start_day) / ot.every_days + 1e-9) + 1
+        intervals = (self.horizon_days - ot.start_day) / ot.every_days
+        if not math.isfinite(intervals) or intervals > MAX_OUTPUT_TIMES:
+            return MAX_OUTPUT_TIMES + 1  # far too many; reported by the validator
+        return math.floor(intervals + 1e-9) + 1
