@@ -1,1 +1,1 @@
-"""cli."""
+"""The ``immunoreset`` command line (one module per subcommand)."""

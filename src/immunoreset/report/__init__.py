@@ -1,1 +1,1 @@
-"""report."""
+"""Reports from result tables: population band plots."""
