@@ -18,6 +18,13 @@ class Observable:
     name: str
     unit: str
     description: str
+    nonnegative: bool = True
+    display: str = ""
+
+    @property
+    def label(self) -> str:
+        """Display name with unit, for plots and reports (e.g. ``"B cells, blood [cells/uL]"``)."""
+        return f"{self.display or self.description} [{self.unit}]"
 
 
 _ALL = (
@@ -45,9 +52,24 @@ _ALL = (
     Observable("c4", "mg/dL", "complement C4"),
     Observable("ifn_alpha", "pg/mL", "serum interferon-alpha"),
     Observable("proteinuria", "mg/g creatinine", "urine protein excretion"),
-    Observable("sledai_c3_regression", "score", "SLEDAI predicted from C3 (Park 2025 regression)"),
-    Observable("sledai_ifn_regression", "score", "SLEDAI predicted from IFN-alpha (Park 2025)"),
-    Observable("sledai_dsdna_regression", "score", "SLEDAI predicted from anti-dsDNA (Park 2025)"),
+    Observable(
+        "sledai_c3_regression",
+        "score",
+        "SLEDAI predicted from C3 (Park 2025 regression)",
+        nonnegative=False,
+    ),
+    Observable(
+        "sledai_ifn_regression",
+        "score",
+        "SLEDAI predicted from IFN-alpha (Park 2025)",
+        nonnegative=False,
+    ),
+    Observable(
+        "sledai_dsdna_regression",
+        "score",
+        "SLEDAI predicted from anti-dsDNA (Park 2025)",
+        nonnegative=False,
+    ),
     # Cytokines and toxicity support levels (grades are computed by the instruments)
     Observable("il6", "pg/mL", "serum interleukin-6"),
     Observable("temp_c", "deg C", "maximum body temperature of the assessment period"),

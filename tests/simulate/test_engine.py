@@ -9,7 +9,7 @@ from immunoreset.model.models import park2025 as pk
 from immunoreset.population.sampling import sample_parameters
 from immunoreset.simulate.engine import SolverSettings, simulate
 from immunoreset.simulate.reference import solve_reference
-from immunoreset.simulate.solver import NOT_FINITE
+from immunoreset.simulate.status import NOT_FINITE
 from immunoreset.therapy.regimen import (
     Infusion,
     LymphodepletionDose,

@@ -1,6 +1,6 @@
 """Batch simulation: many virtual patients, each with its own parameters, for any model.
 
-:func:`simulate` integrates one batch with the compiled engine (:mod:`.solver`);
+:func:`simulate` integrates one batch with the model's compiled integrator (:mod:`.kernels`);
 :func:`simulate_chunks` walks a population chunk by chunk so memory stays bounded by the chunk size
 and the outputs the caller keeps. Tolerances and limits are explicit in :class:`SolverSettings` and
 recorded with every run.
@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from immunoreset.model.core import Model
-from immunoreset.simulate import solver
-from immunoreset.simulate.sparsity import (
-    Colouring,
-    colour_columns,
-    dense_colouring,
-    jacobian_pattern,
-)
+from immunoreset.observables import OBSERVABLES
+from immunoreset.simulate.kernels import colouring_for, kernel_for
+from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
 
 
@@ -67,8 +63,10 @@ class BatchResult:
     """Outputs of one batch.
 
     ``values[patient, time, observable]`` in the observables' units; ``status`` per patient
-    (0 = ok, see :data:`immunoreset.simulate.solver.STATUS_MESSAGES`); ``stats`` per patient:
-    accepted steps, rejected steps, switch crossings, last time reached (day).
+    (0 = ok, see :mod:`immunoreset.simulate.status`); ``stats`` per patient: accepted steps,
+    rejected steps, switch crossings, last time reached (day), index of the last switch that
+    flipped (-1 if none); ``details`` adds what a status code alone cannot say (which output went
+    negative, which switch chattered).
     """
 
     patient_ids: np.ndarray
@@ -78,26 +76,57 @@ class BatchResult:
     status: np.ndarray
     stats: np.ndarray
     params: np.ndarray
+    switch_names: tuple[str, ...] = ()
+    details: dict[int, str] = field(default_factory=dict)
 
     def status_message(self, i: int) -> str:
         code = int(self.status[i])
-        msg = solver.STATUS_MESSAGES.get(code, f"unknown status {code}")
-        return msg if code == 0 else f"{msg} (stopped at day {self.stats[i, 3]:.6g})"
+        msg = STATUS_MESSAGES.get(code, f"unknown status {code}")
+        if code == OK:
+            return msg
+        if i in self.details:
+            return f"{msg}: {self.details[i]}"
+        which = int(self.stats[i, 4])
+        if code == CHATTERING and 0 <= which < len(self.switch_names):
+            msg = f"{msg}: switch {self.switch_names[which]!r}"
+        return f"{msg} (stopped at day {self.stats[i, 3]:.6g})"
 
 
-_COLOURINGS: dict[tuple[str, bool], Colouring] = {}
+N_STATS = 5
 
 
-def colouring_for(model: Model, sparse: bool) -> Colouring:
-    """The Jacobian colouring of ``model`` (probed once per model and process)."""
-    key = (model.name, sparse)
-    if key not in _COLOURINGS:
-        _COLOURINGS[key] = (
-            colour_columns(jacobian_pattern(model, model.typical_parameters()))
-            if sparse
-            else dense_colouring(model.n_states)
-        )
-    return _COLOURINGS[key]
+def check_nonnegative(result: BatchResult, rtol: float, atol: float) -> None:
+    """Set tiny negative values of non-negative outputs to zero; fail patients with larger ones.
+
+    Outputs such as cell counts and concentrations cannot be negative. An integrator may still
+    return values a little below zero where a state decays towards zero: within the accuracy
+    asked of it, ``atol + rtol * max|value|`` of that output over the patient's trajectory, such
+    a value is zero. Anything further below zero is a failed integration: the patient gets status
+    ``NEGATIVE_OUTPUT``, a detail naming the output, value and day, and NaN from that time on.
+    """
+    values = result.values
+    for j, name in enumerate(result.observables):
+        if not OBSERVABLES[name].nonnegative:
+            continue
+        v = values[:, :, j]
+        with np.errstate(invalid="ignore"):
+            negative = v < 0.0
+        if not negative.any():
+            continue
+        scale = np.nanmax(np.abs(np.where(np.isfinite(v), v, 0.0)), axis=1)
+        tol = atol + rtol * scale
+        for i in np.flatnonzero(negative.any(axis=1)):
+            bad = negative[i] & (v[i] < -tol[i])
+            v[i, negative[i] & ~bad] = 0.0
+            if bad.any() and result.status[i] == OK:
+                first = int(np.argmax(bad))
+                result.status[i] = NEGATIVE_OUTPUT
+                result.stats[i, 3] = result.times[first]
+                result.details[int(i)] = (
+                    f"{name} = {v[i, first]:.6g} {OBSERVABLES[name].unit} at day "
+                    f"{result.times[first]:.6g} (tolerance {tol[i]:.3g})"
+                )
+                values[i, first:, :] = np.nan
 
 
 def simulate(
@@ -112,7 +141,8 @@ def simulate(
     """Integrate every row of ``params`` and record all model observables at ``t_out`` (days).
 
     Integration starts at ``t_start`` (default: the earlier of the first event and the first
-    output time) from the model's pre-treatment state.
+    output time) from the model's pre-treatment state. The model's compiled integrator comes from
+    :func:`immunoreset.simulate.kernels.kernel_for` (compiled once, then cached on disk).
     """
     settings = settings or SolverSettings()
     params = np.ascontiguousarray(params, dtype=np.float64)
@@ -123,16 +153,15 @@ def simulate(
     if t_start is None:
         first_event = float(events.times.min()) if len(events.times) else math.inf
         t_start = min(float(t_out[0]), first_event)
-    y0s = np.empty((n, model.n_states))
-    for i in range(n):
-        y0s[i] = model.initial(params[i])
     out = np.empty((n, len(t_out), len(model.observables)))
-    stats = np.zeros((n, 4))
+    stats = np.zeros((n, N_STATS))
     status = np.zeros(n, dtype=np.int64)
-    colours = colouring_for(model, settings.sparse_jacobian)
     if n:
-        solver.solve_batch(
-            model.rhs, model.switches, model.dose, model.observe,
+        kernel = kernel_for(model)
+        colours = colouring_for(model, settings.sparse_jacobian)
+        y0s = np.empty((n, model.n_states))
+        kernel.initial_batch(params, y0s)
+        kernel.solve_batch(
             params, y0s, len(model.switch_names), float(t_start),
             events.times, events.inputs, events.amounts, t_out,
             settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
@@ -141,7 +170,11 @@ def simulate(
             out, stats, status,
         )  # fmt: skip
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
-    return BatchResult(ids, t_out, model.observables, out, status, stats, params)
+    result = BatchResult(
+        ids, t_out, model.observables, out, status, stats, params, model.switch_names
+    )
+    check_nonnegative(result, settings.rtol, settings.atol)
+    return result
 
 
 def simulate_chunks(

@@ -1,0 +1,455 @@
+"""The integrator of one model, written once and specialised per model (see :mod:`.kernels`).
+
+This file is a template: the line that binds ``_rhs``, ``_switches``, ``_dose``, ``_observe`` and
+``_initial_state`` is replaced by an import of the model's own functions, and the result is compiled
+by numba as a module of its own. The model functions are therefore plain globals of the compiled
+code, not arguments, which lets numba cache the whole integrator on disk (numba cannot cache
+functions that take other functions as arguments).
+
+One patient is integrated by :func:`solve_patient` from parts a reader can follow one by one:
+:func:`jacobian` (coloured forward differences), :func:`rodas_step` (one RODAS4 step with the
+tableau in :mod:`.rodas4`), :func:`attempt_step` (error test and step-size control from
+:mod:`.controller`, with halving on a singular iteration matrix), :func:`locate_switch` (the
+earliest switch crossing inside a step) and :func:`record_outputs` (dense output from
+:mod:`.interpolate`). :func:`solve_batch` runs patients in parallel threads; each patient has its
+own step sequence, so its result does not depend on the batch, its position or the thread count.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from immunoreset.simulate import controller as _ctl
+from immunoreset.simulate import interpolate as _interp
+from immunoreset.simulate import rodas4
+from immunoreset.simulate import status as _st
+
+_rhs = _switches = _dose = _observe = _initial_state = None  # @bind-model
+
+_A = rodas4.A
+_C = rodas4.C
+_M = rodas4.M
+_E = rodas4.E
+_ALPHA = rodas4.ALPHA
+_GI = rodas4.GAMMA_I
+_GAMMA = rodas4.GAMMA
+_N_STAGES = rodas4.N_STAGES
+_ORDER_EST = rodas4.ORDER_EST
+_SQRT_EPS = math.sqrt(np.finfo(np.float64).eps)
+_OK = _st.OK
+_MAX_STEPS = _st.MAX_STEPS
+_STEP_TOO_SMALL = _st.STEP_TOO_SMALL
+_NOT_FINITE = _st.NOT_FINITE
+_SINGULAR = _st.SINGULAR
+_CHATTERING = _st.CHATTERING
+_MAX_SINGULAR_RETRIES = _ctl.MAX_SINGULAR_RETRIES
+_SINGULAR_SHRINK = _ctl.SINGULAR_SHRINK
+# A switch that flips this many times in a row, each flip within CHATTER_WINDOW (day, scaled by
+# max(1, |t|)) of the previous one, is chattering: the model has no consistent mode there.
+CHATTER_FLIPS = 50
+CHATTER_WINDOW = 1e-7
+
+_lu_factor = numba.njit(rodas4.lu_factor)
+_lu_solve = numba.njit(rodas4.lu_solve)
+_error_norm = numba.njit(rodas4.error_norm)
+_step_factor = numba.njit(_ctl.step_factor)
+_min_step = numba.njit(_ctl.min_step)
+_hermite = numba.njit(_interp.hermite)
+
+
+@numba.njit
+def jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr, row_idx):
+    """Forward-difference Jacobian, perturbing all columns of one colour per evaluation (see
+    :mod:`.sparsity`); entries outside the pattern stay zero."""
+    n = y.shape[0]
+    for j in range(n):
+        ytmp[j] = y[j]
+    for c in range(colour_ptr.shape[0] - 1):
+        for q in range(colour_ptr[c], colour_ptr[c + 1]):
+            j = colour_cols[q]
+            ytmp[j] = y[j] + _SQRT_EPS * max(abs(y[j]), atol[j])
+        _rhs(t, ytmp, p, mode, ftmp)
+        for q in range(colour_ptr[c], colour_ptr[c + 1]):
+            j = colour_cols[q]
+            inv = 1.0 / (ytmp[j] - y[j])
+            for k in range(col_ptr[j], col_ptr[j + 1]):
+                i = row_idx[k]
+                jac[i, j] = (ftmp[i] - f0[i]) * inv
+            ytmp[j] = y[j]
+
+
+@numba.njit
+def time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp):
+    """``df/dt`` by a forward difference; zero for autonomous models."""
+    n = y.shape[0]
+    if autonomous:
+        for i in range(n):
+            dfdt[i] = 0.0
+        return
+    dt = _SQRT_EPS * max(abs(t), 1.0)
+    _rhs(t + dt, y, p, mode, ftmp)
+    for i in range(n):
+        dfdt[i] = (ftmp[i] - f0[i]) / dt
+
+
+@numba.njit
+def rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k, ytmp, ftmp):
+    """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular."""
+    n = y.shape[0]
+    inv_hg = 1.0 / (h * _GAMMA)
+    for i in range(n):
+        for j in range(n):
+            lu[i, j] = -jac[i, j]
+        lu[i, i] += inv_hg
+    lptr, lidx, uptr, uidx = nz
+    if not _lu_factor(lu, piv, lptr, lidx, uptr, uidx):
+        return False
+    for s in range(_N_STAGES):
+        if s == 0:
+            for i in range(n):
+                ftmp[i] = f0[i]
+        else:
+            for i in range(n):
+                ytmp[i] = y[i]
+            for j in range(s):
+                a = _A[s, j]
+                if a != 0.0:
+                    for i in range(n):
+                        ytmp[i] += a * k[j, i]
+            _rhs(t + _ALPHA[s] * h, ytmp, p, mode, ftmp)
+        hg = h * _GI[s]
+        for i in range(n):
+            work[i] = ftmp[i] + hg * dfdt[i]
+        for j in range(s):
+            c = _C[s, j] / h
+            for i in range(n):
+                work[i] += c * k[j, i]
+        _lu_solve(lu, piv, lptr, lidx, uptr, uidx, work)
+        for i in range(n):
+            k[s, i] = work[i]
+    for i in range(n):
+        acc = y[i]
+        e = 0.0
+        for s in range(_N_STAGES):
+            acc += _M[s] * k[s, i]
+            e += _E[s] * k[s, i]
+        ynew[i] = acc
+        err[i] = e
+    return True
+
+
+@numba.njit
+def all_finite(v) -> bool:
+    for x in v:  # noqa: SIM110 - explicit loops compile to tight code in numba
+        if not math.isfinite(x):
+            return False
+    return True
+
+
+@numba.njit
+def attempt_step(t, y, p, mode, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work, lu, piv,
+                 nz, k, ytmp, ftmp):  # fmt: skip
+    """Try steps from ``(t, y)`` until one passes the error test, shrinking ``h`` as needed.
+
+    A singular iteration matrix halves the step (up to ``MAX_SINGULAR_RETRIES`` times in a row);
+    a failed error test shrinks it by the controller. Returns ``(status, h, err_norm,
+    n_rejected)``; ``ynew`` holds the accepted step when the status is OK. ``budget`` is the number
+    of attempts left before the patient's step limit.
+    """
+    n_rej = 0
+    n_singular = 0
+    while True:
+        if n_rej >= budget:
+            return _MAX_STEPS, h, math.inf, n_rej
+        if not rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k, ytmp,
+                          ftmp):  # fmt: skip
+            n_singular += 1
+            n_rej += 1
+            if n_singular > _MAX_SINGULAR_RETRIES:
+                return _SINGULAR, h, math.inf, n_rej
+            h *= _SINGULAR_SHRINK
+        else:
+            en = _error_norm(err, y, ynew, rtol, atol)
+            if en <= 1.0 and all_finite(ynew):
+                return _OK, h, en, n_rej
+            n_rej += 1
+            h *= _step_factor(en if all_finite(ynew) else math.inf, _ORDER_EST, True)
+        if h < _min_step(t):
+            return _STEP_TOO_SMALL, h, math.inf, n_rej
+
+
+@numba.njit
+def crossing(t, y, p, mode, g):
+    """Largest switch function taken in the direction that leaves its current mode (<= 0 while
+    every switch agrees with its mode, > 0 once any has crossed) and the index of that switch."""
+    _switches(t, y, p, g)
+    worst = -np.inf
+    which = -1
+    for k in range(g.shape[0]):
+        v = -g[k] if mode[k] > 0.5 else g[k]
+        if v > worst:
+            worst = v
+            which = k
+    return worst, which
+
+
+@numba.njit
+def set_modes(t, y, p, mode, g) -> None:
+    """Modes consistent with the switch functions at ``(t, y)``."""
+    if g.shape[0] == 0:
+        return
+    _switches(t, y, p, g)
+    for k in range(g.shape[0]):
+        mode[k] = 1.0 if g[k] > 0.0 else 0.0
+
+
+@numba.njit
+def locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k, ytmp, ftmp, g):
+    """Earliest switch crossing inside the accepted step ``[t, t + h]``.
+
+    Safeguarded regula falsi (Illinois variant) on the step length, reusing the Jacobian at the
+    step start; the step is then redone to end just past the crossing. Returns ``(ok, h_cross,
+    switch_index)``; ``ok`` is False if a trial step met a singular matrix. On success ``ynew``
+    holds the state at ``t + h_cross``.
+    """
+    tol = 1e-10 * max(1.0, abs(t))
+    lo = 0.0
+    f_lo, _ = crossing(t, y, p, mode, g)
+    hi = h
+    f_hi, which = crossing(t + h, ynew, p, mode, g)
+    side = 0
+    while hi - lo > tol:
+        width = hi - lo
+        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo + 0.01 * width < mid < hi - 0.01 * width):
+            mid = 0.5 * (lo + hi)
+        if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, k,
+                          ytmp, ftmp):  # fmt: skip
+            return False, hi, which
+        f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
+        if f_mid > 0.0:
+            hi, f_hi, which = mid, f_mid, w_mid
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+        else:
+            lo, f_lo = mid, f_mid
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        if hi - lo > 0.5 * width:  # slow progress: fall back to a bisection step
+            mid = 0.5 * (lo + hi)
+            if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz,
+                              k, ytmp, ftmp):  # fmt: skip
+                return False, hi, which
+            f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
+            if f_mid > 0.0:
+                hi, f_hi, which = mid, f_mid, w_mid
+            else:
+                lo, f_lo = mid, f_mid
+    ok = rodas_step(t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz, k, ytmp, ftmp)
+    return ok, hi, which
+
+
+@numba.njit
+def mismatch(t, y, p, mode, g) -> bool:
+    """True if any switch function has changed sign relative to its current mode."""
+    if g.shape[0] == 0:
+        return False
+    _switches(t, y, p, g)
+    for k in range(g.shape[0]):  # noqa: SIM110 - explicit loops compile to tight code in numba
+        if (g[k] > 0.0) != (mode[k] > 0.5):
+            return True
+    return False
+
+
+@numba.njit
+def record_outputs(t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, t1_included):
+    """Record outputs with ``t0 < t_out < t1`` (``<= t1`` if ``t1_included``) by cubic Hermite
+    interpolation; returns the next output index. An output at a dosing time is left to be
+    recorded after the dose, so outputs at event times always show the post-dose state."""
+    h = t1 - t0
+    n_out = t_out.shape[0]
+    while i_out < n_out and (t_out[i_out] < t1 or (t1_included and t_out[i_out] == t1)):
+        if h > 0.0:
+            _hermite((t_out[i_out] - t0) / h, h, y0, f0, y1, f1, yint)
+        else:
+            for i in range(y1.shape[0]):
+                yint[i] = y1[i]
+        _observe(t_out[i_out], yint, p, obs_row)
+        for j in range(obs_row.shape[0]):
+            out[i_out, j] = obs_row[j]
+        i_out += 1
+    return i_out
+
+
+@numba.njit
+def solve_patient(
+    p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,
+    rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
+    out, stats,
+) -> int:  # fmt: skip
+    """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
+
+    ``atol`` is a per-state vector of absolute tolerances (state units). ``autonomous`` skips the
+    time derivative of the right-hand side (zero for models whose equations do not contain ``t``).
+    ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`).
+
+    ``stats`` receives (accepted steps, rejected steps, switch flips, time reached, index of the
+    last switch that flipped or -1). Returns a status code (see :mod:`.status`).
+    """
+    n = y0.shape[0]
+    n_obs = out.shape[1]
+    y = y0.copy()
+    ynew = np.empty(n)
+    err = np.empty(n)
+    work = np.empty(n)
+    f0 = np.empty(n)
+    f1 = np.empty(n)
+    dfdt = np.empty(n)
+    ytmp = np.empty(n)
+    ftmp = np.empty(n)
+    yint = np.empty(n)
+    jac = np.zeros((n, n))
+    lu = np.empty((n, n))
+    piv = np.empty(n, dtype=np.int64)
+    nz = (
+        np.empty(n + 1, dtype=np.int64),
+        np.empty(n * n, dtype=np.int64),
+        np.empty(n + 1, dtype=np.int64),
+        np.empty(n * n, dtype=np.int64),
+    )
+    k = np.empty((_N_STAGES, n))
+    mode = np.zeros(n_switch)
+    g = np.zeros(n_switch)
+    obs_row = np.empty(n_obs)
+    for i in range(out.shape[0]):
+        for j in range(n_obs):
+            out[i, j] = np.nan
+    t_end = t_out[-1]
+    t = t_start
+    i_out = 0
+    i_ev = 0
+    n_acc = 0
+    n_rej = 0
+    n_flip = 0
+    last_switch = -1
+    n_chatter = 0
+    t_last_flip = -np.inf
+    h = h_init
+    status = _OK
+    n_ev = ev_t.shape[0]
+    # Outputs requested before the first integration time see the initial state.
+    while i_out < t_out.shape[0] and t_out[i_out] < t_start:
+        i_out += 1
+    while True:
+        # Apply every dosing event due now, then refresh the switch modes.
+        while i_ev < n_ev and ev_t[i_ev] <= t:
+            _dose(ev_input[i_ev], ev_amount[i_ev], p, y)
+            i_ev += 1
+        set_modes(t, y, p, mode, g)
+        _rhs(t, y, p, mode, f0)
+        # Outputs at exactly the current time (after any dose given at this time).
+        while i_out < t_out.shape[0] and t_out[i_out] <= t:
+            _observe(t_out[i_out], y, p, obs_row)
+            for j in range(n_obs):
+                out[i_out, j] = obs_row[j]
+            i_out += 1
+        if t >= t_end:
+            break
+        seg_end = t_end
+        if i_ev < n_ev and ev_t[i_ev] < seg_end:
+            seg_end = ev_t[i_ev]
+        # Integrate the segment [t, seg_end] with the current modes.
+        new_segment = False
+        while t < seg_end and status == _OK:
+            if n_acc + n_rej >= max_steps:
+                status = _MAX_STEPS
+                break
+            if not all_finite(f0):
+                status = _NOT_FINITE
+                break
+            h = min(h, h_max, seg_end - t)
+            if h < _min_step(t):
+                if seg_end - t <= _min_step(t):  # finishing a sliver of the segment is exact enough
+                    h = seg_end - t
+                else:
+                    status = _STEP_TOO_SMALL
+                    break
+            jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
+                     row_idx)  # fmt: skip
+            time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp)
+            status, h, en, rej = attempt_step(
+                t, y, p, mode, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej, ynew, err,
+                work, lu, piv, nz, k, ytmp, ftmp,
+            )  # fmt: skip
+            n_rej += rej
+            if status != _OK:
+                break
+            t_new = t + h
+            if seg_end - t_new <= _min_step(t):
+                t_new = seg_end  # land exactly on an event or the end, never a rounding short
+            if mismatch(t_new, ynew, p, mode, g):
+                ok, h_cross, which = locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err,
+                                                   work, lu, piv, nz, k, ytmp, ftmp, g)  # fmt: skip
+                if not ok:
+                    status = _SINGULAR
+                    break
+                t_new = t + h_cross
+                n_flip += 1
+                last_switch = which
+                if t_new - t_last_flip <= CHATTER_WINDOW * max(1.0, abs(t_new)):
+                    n_chatter += 1
+                    if n_chatter >= CHATTER_FLIPS:
+                        status = _CHATTERING
+                        break
+                else:
+                    n_chatter = 0
+                t_last_flip = t_new
+                new_segment = True
+            _rhs(t_new, ynew, p, mode, f1)
+            at_event = t_new == seg_end and i_ev < n_ev and ev_t[i_ev] == seg_end
+            i_out = record_outputs(t, y, f0, t_new, ynew, f1, p, t_out, i_out, out, yint,
+                                   obs_row, not at_event)  # fmt: skip
+            n_acc += 1
+            fac = _step_factor(en, _ORDER_EST, rej > 0)
+            for i in range(n):
+                y[i] = ynew[i]
+                f0[i] = f1[i]
+            t = t_new
+            if new_segment:
+                break
+            h = h * fac
+        if status != _OK:
+            break
+        if not new_segment and t < seg_end:
+            break
+    stats[0] = n_acc
+    stats[1] = n_rej
+    stats[2] = n_flip
+    stats[3] = t
+    stats[4] = last_switch
+    return status
+
+
+@numba.njit(parallel=True, cache=True)
+def solve_batch(
+    params, y0s, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
+    rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
+    out, stats, status,
+) -> None:  # fmt: skip
+    """Integrate every patient of ``params[N, P]`` in parallel; outputs in ``out[N, T, O]``."""
+    for i in numba.prange(params.shape[0]):
+        status[i] = solve_patient(
+            params[i], y0s[i], n_switch, t_start, ev_t, ev_input, ev_amounts[i], t_out, rtol,
+            atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
+            out[i], stats[i],
+        )  # fmt: skip
+
+
+@numba.njit(parallel=True, cache=True)
+def initial_batch(params, y0s) -> None:
+    """Pre-treatment state of every patient of ``params[N, P]`` into ``y0s[N, n_states]``."""
+    for i in numba.prange(params.shape[0]):
+        _initial_state(params[i], y0s[i])

@@ -1,0 +1,219 @@
+"""Compiled integrators, one per model, cached on disk so that only the first run compiles.
+
+numba cannot cache a function that takes other functions as arguments, so the integrator is not
+written that way: :mod:`.kernel_template` refers to the model's functions as module globals, and
+this module specialises it per model by replacing the template's binding line with an import of the
+model's own ``rhs``, ``switches``, ``dose``, ``observe`` and ``initial_state``. The result is written
+to the user's cache folder as an ordinary Python file and imported from there, which lets numba
+cache the compiled machine code beside it (``__pycache__``); later processes load it in well under a
+second instead of compiling for about ten.
+
+The file name carries a fingerprint of everything the machine code depends on (the template, the
+numerical modules it imports, the model's source files, and the numba, numpy and Python versions),
+so an edited model or engine never meets a stale cache. The Jacobian sparsity probe
+(:mod:`.sparsity`) is cached beside it.
+
+Models whose functions are not importable from the ``immunoreset`` package (a model written in a
+notebook, say) are specialised in memory and compiled in each process. If the cache folder cannot
+be written, the same in-memory path is taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from immunoreset.model.core import Model
+from immunoreset.simulate.sparsity import (
+    Colouring,
+    colour_columns,
+    dense_colouring,
+    jacobian_pattern,
+)
+
+CACHE_ENV = "IMMUNORESET_CACHE_DIR"
+BIND_LINE = "_rhs = _switches = _dose = _observe = _initial_state = None  # @bind-model\n"
+_TEMPLATE = "kernel_template.py"
+_ROLES = {
+    "_rhs": "rhs",
+    "_switches": "switches",
+    "_dose": "dose",
+    "_observe": "observe",
+    "_initial_state": "initial_state",
+}
+_LOADED: dict[tuple[object, ...], ModuleType] = {}
+_COLOURINGS: dict[tuple[object, ...], Colouring] = {}
+
+
+def cache_dir() -> Path:
+    """The user cache folder: ``$IMMUNORESET_CACHE_DIR``, else ``$XDG_CACHE_HOME/immunoreset``,
+    else ``~/.cache/immunoreset``."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "immunoreset"
+
+
+def _template_text() -> str:
+    text = resources.files("immunoreset.simulate").joinpath(_TEMPLATE).read_text("utf-8")
+    if BIND_LINE not in text:  # pragma: no cover - guards an edit of the template
+        raise RuntimeError(f"{_TEMPLATE} lost its model binding line")
+    return text
+
+
+def _functions(model: Model) -> dict[str, Callable[..., object]]:
+    return {glob: getattr(model, role) for glob, role in _ROLES.items()}
+
+
+def _import_path(fn: Callable[..., object]) -> tuple[str, str] | None:
+    """``(module, name)`` if ``fn`` is a module-level function of the package, else None."""
+    py = getattr(fn, "py_func", fn)
+    module, name = getattr(py, "__module__", ""), getattr(py, "__name__", "")
+    if (
+        not module.startswith("immunoreset.")
+        or getattr(sys.modules.get(module), name, None) is not fn
+    ):
+        return None
+    return module, name
+
+
+def _sources(paths: list[tuple[str, str]]) -> list[Path]:
+    """Every source file the compiled code may depend on: the engine's numerical modules and
+    the ``.py`` files of each model function's package folder."""
+    folders = {Path(__file__).parent}
+    for module, _ in paths:
+        folders.add(Path(sys.modules[module].__file__ or "").parent)
+    kernel_py = Path(sys.modules["immunoreset.model.kernel"].__file__ or "")
+    files = {kernel_py}
+    for folder in folders:
+        files.update(folder.rglob("*.py"))
+    return sorted(files)
+
+
+def fingerprint(model: Model) -> str | None:
+    """Content hash of what the model's compiled integrator depends on; None if not cacheable."""
+    paths = [_import_path(fn) for fn in _functions(model).values()]
+    if any(p is None for p in paths):
+        return None
+    import numba
+
+    digest = hashlib.sha256()
+    for version in (numba.__version__, np.__version__, sys.version, sys.platform):
+        digest.update(version.encode())
+    for module, name in paths:  # type: ignore[misc]
+        digest.update(f"{module}:{name}".encode())
+    for path in _sources(paths):  # type: ignore[arg-type]
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Create ``path`` atomically unless it exists (a rewrite would invalidate numba's cache)."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name)
+
+
+def _load_cached(model: Model, fp: str) -> ModuleType:
+    lines = [
+        f"from {module} import {name} as {glob}\n"
+        for glob, (module, name) in (
+            (glob, _import_path(fn)) for glob, fn in _functions(model).items()
+        )
+    ]
+    text = _template_text().replace(BIND_LINE, "".join(lines))
+    path = cache_dir() / "kernels" / f"{_safe(model.name)}_{fp}.py"
+    _write_once(path, text.encode("utf-8"))
+    module_name = f"immunoreset_kernel_{_safe(model.name)}_{fp}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_in_memory(model: Model) -> ModuleType:
+    text = _template_text().replace(BIND_LINE, "").replace("cache=True", "cache=False")
+    module = ModuleType(f"immunoreset_kernel_{_safe(model.name)}_in_memory")
+    module.__dict__.update(_functions(model))
+    exec(compile(text, f"<immunoreset kernel for {model.name}>", "exec"), module.__dict__)
+    return module
+
+
+def kernel_for(model: Model) -> ModuleType:
+    """The compiled integrator module of ``model`` (``solve_batch``, ``initial_batch``, ...)."""
+    key = tuple(_functions(model).values())
+    if key not in _LOADED:
+        fp = fingerprint(model)
+        module = None
+        if fp is not None:
+            try:
+                module = _load_cached(model, fp)
+            except OSError:  # cache folder not writable: compile in memory instead
+                module = None
+        _LOADED[key] = module if module is not None else _load_in_memory(model)
+    return _LOADED[key]
+
+
+def colouring_for(model: Model, sparse: bool) -> Colouring:
+    """The Jacobian colouring of ``model``: probed once, then read from the cache folder."""
+    if not sparse:
+        return dense_colouring(model.n_states)
+    p = model.typical_parameters()
+    scales = np.array([s.atol_scale for s in model.states])
+    key = (*_functions(model).values(), p.tobytes(), scales.tobytes())
+    if key in _COLOURINGS:
+        return _COLOURINGS[key]
+    fp = fingerprint(model)
+    path = None
+    if fp is not None:
+        extra = hashlib.sha256(p.tobytes() + scales.tobytes()).hexdigest()[:12]
+        path = cache_dir() / "kernels" / f"{_safe(model.name)}_{fp}_{extra}.pattern.npy"
+    pattern = None
+    if path is not None and path.exists():
+        try:
+            pattern = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            pattern = None
+    if pattern is None or pattern.shape != (model.n_states, model.n_states):
+        pattern = jacobian_pattern(model, p)
+        if path is not None:
+            try:
+                buf = _npy_bytes(pattern)
+                _write_once(path, buf)
+            except OSError:
+                pass
+    _COLOURINGS[key] = colour_columns(pattern)
+    return _COLOURINGS[key]
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
