@@ -72,6 +72,9 @@ class Parameter:
         confidence: ``H``, ``M``, ``L`` or ``assumption`` (see :data:`CONFIDENCE_LEVELS`).
         omega2: between-patient variance of ``log(value)`` (log-normal variability); 0 = none.
         note: anything a user must know (errata, digitised values, conversions).
+        prior_low, prior_high: plausible range of the value (same unit), required for an
+            ``assumption`` so that the uncertainty of every unsourced number is stated and can be
+            explored; optional otherwise (``nan`` = not given).
     """
 
     name: str
@@ -82,6 +85,8 @@ class Parameter:
     confidence: str
     omega2: float = 0.0
     note: str = ""
+    prior_low: float = math.nan
+    prior_high: float = math.nan
 
     def __post_init__(self) -> None:
         if self.confidence not in CONFIDENCE_LEVELS:
@@ -93,6 +98,24 @@ class Parameter:
             raise ValueError(f"parameter {self.name!r}: value {self.value!r} is not finite")
         if self.omega2 < 0 or not math.isfinite(self.omega2):
             raise ValueError(f"parameter {self.name!r}: omega2 {self.omega2!r} must be >= 0")
+        self._check_prior()
+
+    def _check_prior(self) -> None:
+        given = [math.isfinite(v) for v in (self.prior_low, self.prior_high)]
+        if self.confidence == "assumption" and not all(given):
+            raise ValueError(
+                f"parameter {self.name!r}: an assumption needs a prior range (prior_low, prior_high)"
+            )
+        if any(given) and not (all(given) and self.prior_low <= self.value <= self.prior_high):
+            raise ValueError(
+                f"parameter {self.name!r}: prior range [{self.prior_low!r}, {self.prior_high!r}]"
+                f" must be given in full and contain the value {self.value!r}"
+            )
+
+    @property
+    def has_prior(self) -> bool:
+        """Whether a plausible range is stated."""
+        return math.isfinite(self.prior_low) and math.isfinite(self.prior_high)
 
 
 @dataclass(frozen=True)
@@ -177,7 +200,8 @@ class Model:
 def load_parameters(package: str, filename: str) -> tuple[Parameter, ...]:
     """Read a model's parameter table (CSV shipped as package data).
 
-    Columns: ``name, value, unit, meaning, source, confidence, omega2, note``.
+    Columns: ``name, value, unit, meaning, source, confidence, omega2, note`` and, optionally,
+    ``prior_low, prior_high`` (required for ``assumption`` rows; empty = not given).
     """
     text = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
@@ -193,9 +217,16 @@ def load_parameters(package: str, filename: str) -> tuple[Parameter, ...]:
                 confidence=row["confidence"],
                 omega2=float(row["omega2"] or 0.0),
                 note=row.get("note", "") or "",
+                prior_low=_optional_float(row.get("prior_low")),
+                prior_high=_optional_float(row.get("prior_high")),
             )
         )
     return tuple(params)
+
+
+def _optional_float(text: str | None) -> float:
+    """A CSV cell as a float; an absent or empty cell is ``nan`` (not given)."""
+    return float(text) if text not in (None, "") else math.nan
 
 
 def index_map(parameters: tuple[Parameter, ...] | tuple[State, ...]) -> dict[str, int]:
