@@ -128,6 +128,27 @@ class DoseInput:
 
 
 @dataclass(frozen=True)
+class RegimenLimits:
+    """Which regimens a model's structure can represent; anything else is rejected at validation.
+
+    A published model may hold its dosing in its structure (a switch at an absolute day, an
+    infusion that seeds a fixed level): such a model declares it here, so a scenario cannot ask it
+    for what it would answer wrongly.
+
+    Attributes:
+        max_infusions: most CAR infusions the model represents (None: any number).
+        infusion_days: the only allowed infusion days (None: any day).
+        whole_dose_only: infusions must give the whole product dose (``fraction`` 1).
+        reason: why, in words, for the error message.
+    """
+
+    max_infusions: int | None = None
+    infusion_days: tuple[float, ...] | None = None
+    whole_dose_only: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Model:
     """A mechanistic model: data plus pure functions (see the module docstring)."""
 
@@ -148,6 +169,7 @@ class Model:
     default_plots: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     autonomous: bool = True
+    regimen_limits: RegimenLimits = field(default_factory=RegimenLimits)
 
     def __post_init__(self) -> None:
         for obs in self.observables:

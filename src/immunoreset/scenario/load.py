@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from immunoreset.model.core import Model
 from immunoreset.model.registry import MODELS, get_model
-from immunoreset.scenario.schema import Scenario
+from immunoreset.scenario.schema import MAX_OUTPUT_TIMES, Scenario
 from immunoreset.therapy.regimen import (
     CAR_INPUT,
     LYMPHODEPLETION_INPUT,
@@ -52,6 +52,49 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "<file>"
 
 
+def _bound(ctx: dict[str, Any], key: str) -> str:
+    value = ctx.get(key)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _allowed(err: Any) -> str:
+    """What a field allows, in the project's words, from one pydantic error record."""
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    words = {
+        "extra_forbidden": "no such key here (unknown keys are rejected)",
+        "missing": "a value (this key is required)",
+        "int_type": "a whole number",
+        "int_parsing": "a whole number",
+        "int_from_float": "a whole number",
+        "float_type": "a number",
+        "float_parsing": "a number",
+        "finite_number": "a finite number",
+        "bool_type": "true or false",
+        "bool_parsing": "true or false",
+        "string_type": "text",
+        "dict_type": "a mapping of keys to values",
+        "list_type": "a list",
+        "model_type": "a mapping of keys to values",
+        "model_attributes_type": "a mapping of keys to values",
+    }
+    if kind in words:
+        return words[kind]
+    bounds = {
+        "greater_than": ("a number > ", "gt"),
+        "greater_than_equal": ("a number >= ", "ge"),
+        "less_than": ("a number < ", "lt"),
+        "less_than_equal": ("a number <= ", "le"),
+    }
+    if kind in bounds:
+        text, key = bounds[kind]
+        return text + _bound(ctx, key)
+    if kind == "literal_error":
+        return "one of " + str(ctx.get("expected", "the listed values")).replace("'", "")
+    msg = str(err.get("msg", "a valid value"))
+    return msg.removeprefix("Value error, ").removeprefix("Input should be ")
+
+
 def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate a parsed YAML document into a :class:`Scenario` and check it against its model."""
     if not isinstance(data, dict):
@@ -62,40 +105,101 @@ def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        kind = err.get("type", "")
-        if kind == "extra_forbidden":
-            allowed = "no such key here (unknown keys are rejected)"
-        elif kind == "missing":
-            allowed = "a value (this key is required)"
-        else:
-            msg = str(err.get("msg", "a valid value"))
-            allowed = msg.removeprefix("Value error, ").removeprefix("Input should be ")
-        value = err.get("input") if kind != "missing" else None
-        raise ScenarioError(source, _path(tuple(err.get("loc", ()))), value, allowed) from None
-    check_against_model(scenario, source)
+        value = err.get("input") if err.get("type") != "missing" else None
+        raise ScenarioError(
+            source, _path(tuple(err.get("loc", ()))), value, _allowed(err)
+        ) from None
+    check_scenario(scenario, source)
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file."""
-    p = Path(path)
-    source = str(p)
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loader that rejects a key given twice in one mapping (plain YAML keeps the last)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice in one mapping", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def read_text_limited(path: Path, limit: int, source: str) -> str:
+    """Read at most ``limit`` bytes of UTF-8 text; a longer input (or an endless device such as
+    ``/dev/zero``) is refused without reading the rest."""
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError(source, "<file>", p.stat().st_size, "a file under 1 MB")
-        text = p.read_text(encoding="utf-8")
-    except ScenarioError:
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(source, "<file>", str(p), f"a readable UTF-8 file ({exc})") from None
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise ScenarioError(
+            source, "<file>", str(path), f"a readable file ({exc.strerror or exc})"
+        ) from None
+    if len(data) > limit:
+        raise ScenarioError(
+            source, "<file>", f"more than {limit} bytes", f"a file under {limit} bytes"
+        )
     try:
-        data = yaml.safe_load(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(source, "<file>", "binary data", "a UTF-8 text file") from None
+
+
+def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate scenario YAML text (duplicate keys rejected) into a :class:`Scenario`."""
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<file>"
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError(source, where, problem, "well-formed YAML") from None
+        raise ScenarioError(source, where, problem, "well-formed YAML with unique keys") from None
     return parse_scenario(data, source)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file (at most 1 MB)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ScenarioError(str(p), "<file>", str(p), "a scenario file, not a folder")
+    return scenario_from_text(read_text_limited(p, MAX_FILE_BYTES, str(p)), str(p))
+
+
+def check_scenario(scenario: Scenario, source: str) -> None:
+    """Checks across fields, and checks that need the model."""
+    ot = scenario.output_times
+    if scenario.n_output_times() > MAX_OUTPUT_TIMES:
+        field, value = ("output_times.every_days", ot.every_days)
+        if ot.days is not None:
+            field, value = ("output_times.days", f"{len(ot.days)} days")
+        raise ScenarioError(
+            source, field, value,
+            f"a grid of at most {MAX_OUTPUT_TIMES} output times up to horiz_days "
+            f"{scenario.horizon_days:g} (a larger every_days)",
+        )  # fmt: skip
+    if ot.days is not None and ot.days[-1] > scenario.horizon_days:
+        raise ScenarioError(
+            source, f"output_times.days[{len(ot.days) - 1}]", ot.days[-1], "<= horizon_days"
+        )
+    if ot.start_day > scenario.horizon_days:
+        raise ScenarioError(source, "output_times.start_day", ot.start_day, "<= horizon_days")
+    total = sum(i.fraction for i in scenario.regimen.infusions)
+    if total > 1.0 + 1e-9:
+        raise ScenarioError(
+            source, "regimen.infusions[].fraction", f"fractions adding to {total:g}",
+            "fractions of the product dose adding to at most 1 (the dose is the total given)",
+        )  # fmt: skip
+    check_against_model(scenario, source)
 
 
 def check_against_model(scenario: Scenario, source: str) -> None:
@@ -134,6 +238,52 @@ def check_against_model(scenario: Scenario, source: str) -> None:
     for i, inf in enumerate(scenario.regimen.infusions):
         if inf.day > scenario.horizon_days:
             raise ScenarioError(source, f"regimen.infusions[{i}].day", inf.day, "<= horizon_days")
+    _check_regimen_limits(scenario, model, source)
+    _check_shares(scenario, model, source)
+
+
+def _check_regimen_limits(scenario: Scenario, model: Model, source: str) -> None:
+    limits = model.regimen_limits
+    infusions = scenario.regimen.infusions
+    why = f" ({limits.reason})" if limits.reason else ""
+    if limits.max_infusions is not None and len(infusions) > limits.max_infusions:
+        raise ScenarioError(
+            source, "regimen.infusions", f"{len(infusions)} infusions",
+            f"at most {limits.max_infusions} for model {model.name}{why}",
+        )  # fmt: skip
+    for i, inf in enumerate(infusions):
+        if limits.infusion_days is not None and inf.day not in limits.infusion_days:
+            days = ", ".join(f"{d:g}" for d in limits.infusion_days)
+            raise ScenarioError(
+                source, f"regimen.infusions[{i}].day", inf.day,
+                f"day {days} for model {model.name}{why}",
+            )  # fmt: skip
+        if limits.whole_dose_only and inf.fraction != 1.0:
+            raise ScenarioError(
+                source, f"regimen.infusions[{i}].fraction", inf.fraction,
+                f"1 (the whole dose) for model {model.name}{why}",
+            )  # fmt: skip
+
+
+SHARE_GROUPS = (("pct_cd4", "pct_cd8"), ("pct_tn", "pct_tcm", "pct_tem", "pct_tef"))
+"""Product composition parameters (percent) that split one whole and so add to at most 100."""
+
+
+def _check_shares(scenario: Scenario, model: Model, source: str) -> None:
+    overrides = parameter_overrides(scenario)
+    for group in SHARE_GROUPS:
+        if not all(name in model.parameter_names for name in group):
+            continue
+        if not any(name in overrides for name in group):
+            continue
+        values = {name: overrides.get(name, model.parameter(name).value) for name in group}
+        total = sum(values.values())
+        if total > 100.0 + 1e-9:
+            given = ", ".join(f"{k} {v:g}" for k, v in values.items())
+            raise ScenarioError(
+                source, "product.composition", f"{given} (sum {total:g} %)",
+                f"shares adding to at most 100 % ({' + '.join(group)})",
+            )  # fmt: skip
 
 
 def output_times(scenario: Scenario) -> np.ndarray:

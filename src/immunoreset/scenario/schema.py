@@ -52,8 +52,10 @@ class Product(_Strict):
 
 
 class InfusionSpec(_Strict):
+    """One infusion: its day and the fraction of the product dose it gives (fractions add to <= 1)."""
+
     day: Day = 0.0
-    fraction: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
+    fraction: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
 
 
 class LymphodepletionSpec(_Strict):
@@ -120,17 +122,6 @@ class Scenario(_Strict):
         if v is not None and (len(v) == 0 or len(set(v)) != len(v)):
             raise ValueError("'outputs' must be a non-empty list without repeats")
         return v
-
-    @model_validator(mode="after")
-    def _times_fit(self) -> Scenario:
-        n = self.n_output_times()
-        if n > MAX_OUTPUT_TIMES:
-            raise ValueError(f"{n} output times requested; at most {MAX_OUTPUT_TIMES} are allowed")
-        if self.output_times.days is not None and self.output_times.days[-1] > self.horizon_days:
-            raise ValueError("output_times.days must not go beyond horizon_days")
-        if self.output_times.start_day > self.horizon_days:
-            raise ValueError("output_times.start_day must not be after horizon_days")
-        return self
 
     def n_output_times(self) -> int:
         ot = self.output_times

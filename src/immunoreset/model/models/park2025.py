@@ -101,18 +101,74 @@ NT_PROL, NT_TR1, NT_TR2, NT_TR3, NT = (
 )
 IFNA, AAB, C3, PTU = _X["ifna"], _X["aab"], _X["c3"], _X["ptu"]
 
-(
-    KEXP_MAX_CD8, RATIO_KEXP, EC50_EXP, KKILL_MAX, KC50_KILL, RM1, RM2, RM3, KEL_E, KEL_M, K12, K21,
-    CAR_DENSITY, CD19_DENSITY, KON, KOFF, VB_REF, VBM_REF, WEIGHT, B0_BLOOD, B0_MARROW, KG_B,
-    CART_REV_MIN, K0_REV, B_MAX_BLOOD, B_RELEASE_MIN, KEL_LDC, KPROL_CD4PRE, K0_CD4PRE, KOUT_CD4,
-    EMAX_CD4, EC50_CD4, KPROL_CD8PRE, K0_CD8PRE, KOUT_CD8, EMAX_CD8, EC50_CD8, NT0, MTT_NT, GAMMA_NT,
-    EMAX_NT, EC50_NT, KSYN_AAB, KDEG_IFNA, N_PDC, GAMMA_C3, KSYN_C3, GAMMA_PTU, KSYN_PTU,
-    GAMMA_IFNA_AAB, GAMMA_IFNA_PTU, AAB0, IFNA0, C30, PTU0, PCT_CD4, PCT_CD8, PCT_TN, PCT_TCM,
-    PCT_TEM, PCT_TEF, SLEDAI_C3_INT, SLEDAI_C3_SLOPE, SLEDAI_IFN_INT, SLEDAI_IFN_SLOPE,
-    SLEDAI_AAB_INT, SLEDAI_AAB_SLOPE,
-) = range(len(PARAMETERS))  # fmt: skip
-assert [p.name for p in PARAMETERS][SLEDAI_AAB_SLOPE] == "sledai_aab_slope"
-assert [p.name for p in PARAMETERS][GAMMA_IFNA_AAB] == "gamma_ifna_aab"
+# Parameter indices, bound by name: a reordered parameter table cannot change the model.
+KEXP_MAX_CD8 = _P["kexp_max_cd8"]
+RATIO_KEXP = _P["ratio_kexp"]
+EC50_EXP = _P["ec50_exp"]
+KKILL_MAX = _P["kkill_max"]
+KC50_KILL = _P["kc50_kill"]
+RM1 = _P["rm1"]
+RM2 = _P["rm2"]
+RM3 = _P["rm3"]
+KEL_E = _P["kel_e"]
+KEL_M = _P["kel_m"]
+K12 = _P["k12"]
+K21 = _P["k21"]
+CAR_DENSITY = _P["car_density"]
+CD19_DENSITY = _P["cd19_density"]
+KON = _P["kon"]
+KOFF = _P["koff"]
+VB_REF = _P["vb_ref"]
+VBM_REF = _P["vbm_ref"]
+WEIGHT = _P["weight_kg"]
+B0_BLOOD = _P["b0_blood"]
+B0_MARROW = _P["b0_marrow"]
+KG_B = _P["kg_b"]
+CART_REV_MIN = _P["cart_rev_min"]
+K0_REV = _P["k0_rev"]
+B_MAX_BLOOD = _P["b_max_blood"]
+B_RELEASE_MIN = _P["b_release_min"]
+KEL_LDC = _P["kel_ldc"]
+KPROL_CD4PRE = _P["kprol_cd4pre"]
+K0_CD4PRE = _P["k0_cd4pre"]
+KOUT_CD4 = _P["kout_cd4"]
+EMAX_CD4 = _P["emax_cd4"]
+EC50_CD4 = _P["ec50_cd4"]
+KPROL_CD8PRE = _P["kprol_cd8pre"]
+K0_CD8PRE = _P["k0_cd8pre"]
+KOUT_CD8 = _P["kout_cd8"]
+EMAX_CD8 = _P["emax_cd8"]
+EC50_CD8 = _P["ec50_cd8"]
+NT0 = _P["nt0"]
+MTT_NT = _P["mtt_nt"]
+GAMMA_NT = _P["gamma_nt"]
+EMAX_NT = _P["emax_nt"]
+EC50_NT = _P["ec50_nt"]
+KSYN_AAB = _P["ksyn_aab"]
+KDEG_IFNA = _P["kdeg_ifna"]
+N_PDC = _P["n_pdc"]
+GAMMA_C3 = _P["gamma_c3"]
+KSYN_C3 = _P["ksyn_c3"]
+GAMMA_PTU = _P["gamma_ptu"]
+KSYN_PTU = _P["ksyn_ptu"]
+GAMMA_IFNA_AAB = _P["gamma_ifna_aab"]
+GAMMA_IFNA_PTU = _P["gamma_ifna_ptu"]
+AAB0 = _P["aab0"]
+IFNA0 = _P["ifna0"]
+C30 = _P["c30"]
+PTU0 = _P["ptu0"]
+PCT_CD4 = _P["pct_cd4"]
+PCT_CD8 = _P["pct_cd8"]
+PCT_TN = _P["pct_tn"]
+PCT_TCM = _P["pct_tcm"]
+PCT_TEM = _P["pct_tem"]
+PCT_TEF = _P["pct_tef"]
+SLEDAI_C3_INT = _P["sledai_c3_int"]
+SLEDAI_C3_SLOPE = _P["sledai_c3_slope"]
+SLEDAI_IFN_INT = _P["sledai_ifn_int"]
+SLEDAI_IFN_SLOPE = _P["sledai_ifn_slope"]
+SLEDAI_AAB_INT = _P["sledai_aab_int"]
+SLEDAI_AAB_SLOPE = _P["sledai_aab_slope"]
 
 
 @kernel

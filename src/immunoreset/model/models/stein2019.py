@@ -25,7 +25,14 @@ import math
 
 import numpy as np
 
-from immunoreset.model.core import DoseInput, Model, State, index_map, load_parameters
+from immunoreset.model.core import (
+    DoseInput,
+    Model,
+    RegimenLimits,
+    State,
+    index_map,
+    load_parameters,
+)
 from immunoreset.model.kernel import kernel
 
 PARAMETERS = load_parameters(__package__, "stein2019_parameters.csv")
@@ -92,6 +99,13 @@ MODEL = Model(
     dose=dose,
     observe=observe,
     default_plots=("car_transgene",),
+    regimen_limits=RegimenLimits(
+        max_infusions=1,
+        infusion_days=(0.0,),
+        whole_dose_only=True,
+        reason="Stein 2019 is a published single-dose model: expansion switches to contraction at"
+        " absolute day Tmax, and an infusion seeds the full starting level whatever its size",
+    ),
     notes=(
         "Residual error (log scale, variance 0.56) and the non-significant tocilizumab factor on"
         " the expansion rate (1.2) are reported by Stein 2019 but not part of the structural model.",
