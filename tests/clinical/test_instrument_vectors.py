@@ -24,7 +24,10 @@ VECTORS = Path(__file__).resolve().parents[1] / "data" / "instrument_vectors.jso
 PROBABILITY_TOLERANCE = 1e-4
 PK_TOLERANCE = 1e-6
 SCORE_TOLERANCE = 1e-9
-FIELD_KINDS = {"number", "integer", "bool", "enum", "text", "list[text]", "list[number]"}
+FIELD_KINDS = {
+    "number", "integer", "bool", "enum", "text", "titre", "day", "list[text]", "list[number]",
+    "list[day]",
+}  # fmt: skip
 
 
 def _cases(parse_float: type) -> list[tuple[str, dict[str, Any]]]:

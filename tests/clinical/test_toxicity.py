@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from immunoreset.clinical import InstrumentInputError, score
 from immunoreset.clinical.toxicity.icans import DOMAIN_GRADES
+from immunoreset.clinical.units import QUANTITIES
 
 
 def grade(key: str, record: dict[str, Any]) -> Any:
@@ -579,6 +581,16 @@ HT_DIRECTIONS: dict[str, int] = {
     "ferritin_ng_ml": 1,
 }
 """Direction in which each CAR-HEMATOTOX input gets worse."""
+
+
+def plausible(field: str, value: Decimal) -> Decimal:
+    """``value`` moved into the plausible range of ``field`` (the scores only see such values)."""
+    quantity = QUANTITIES[field]
+    if value < quantity.low:
+        return Decimal(0) if quantity.zero else quantity.low
+    return min(value, quantity.high)
+
+
 lab_values = st.decimals(min_value=0, max_value=400000, places=1)
 
 
@@ -589,14 +601,16 @@ lab_values = st.decimals(min_value=0, max_value=400000, places=1)
     st.decimals(min_value=0, max_value=400000, places=1),
 )
 def test_hematotox_score_never_falls_when_one_input_worsens(
-    base: dict[str, Any], field: str, step: Any
+    drawn: dict[str, Decimal], field: str, step: Decimal
 ) -> None:
-    value = base[field] + HT_DIRECTIONS[field] * step
-    worse = {**base, field: max(value, 0)}
+    base = {name: plausible(name, value) for name, value in drawn.items()}
+    worse = {**base, field: plausible(field, base[field] + HT_DIRECTIONS[field] * step)}
     assert score("car_hematotox", worse)["score"] >= score("car_hematotox", base)["score"]
 
 
-anc_series = st.lists(st.integers(0, 3000), min_size=1, max_size=35)
+anc_values = st.just(0) | st.integers(10, 3000)
+"""Plausible daily ANC in cells/uL (non-zero counts below 10/uL are refused as a unit slip)."""
+anc_series = st.lists(anc_values, min_size=1, max_size=35)
 
 
 @PROPERTY_SETTINGS
@@ -606,18 +620,18 @@ def test_icaht_early_never_falls_when_a_count_drops(
 ) -> None:
     day = data.draw(st.integers(0, len(series) - 1))
     lower = [*series]
-    lower[day] = data.draw(st.integers(0, series[day]))
+    lower[day] = data.draw(anc_values.filter(lambda value: value <= series[day]))
     before, after = early(series, duration_mode=mode), early(lower, duration_mode=mode)
     for name in ("grade", "dur_le500", "dur_le100"):
         assert after[name] >= before[name]
 
 
 @PROPERTY_SETTINGS
-@given(st.lists(st.integers(0, 3000), min_size=1, max_size=10), st.data())
+@given(st.lists(anc_values, min_size=1, max_size=10), st.data())
 def test_icaht_late_never_falls_when_a_count_drops(values: list[int], data: st.DataObject) -> None:
     index = data.draw(st.integers(0, len(values) - 1))
     lower = [*values]
-    lower[index] = data.draw(st.integers(0, values[index]))
+    lower[index] = data.draw(anc_values.filter(lambda value: value <= values[index]))
     assert grade("icaht_late", {"anc_per_uL": lower}) >= grade("icaht_late", {"anc_per_uL": values})
 
 

@@ -17,10 +17,12 @@ over a validated, immutable record. The conventions below are documented for use
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -47,8 +49,19 @@ class InstrumentInputError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        shown = str(value) if isinstance(value, Decimal) else repr(value)
-        super().__init__(f"field '{field}': got {shown}; allowed: {allowed}")
+        super().__init__(f"field '{field}': got {show(value)}; allowed: {allowed}")
+
+
+def show(value: Any) -> str:
+    """``value`` as the user wrote it: exact numbers plainly (``9.50``, never ``Decimal('9.50')``),
+    text quoted, lists and mappings element by element."""
+    if isinstance(value, Decimal | Fraction):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key}: {show(item)}" for key, item in value.items()) + "}"
+    return repr(value)
 
 
 class Record(BaseModel):
@@ -140,10 +153,76 @@ def _record_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel]:
     return current
 
 
+def _expected_text(expected: str) -> str:
+    """pydantic's ``'a' or 'b'`` list of literals as ``one of: a, b``."""
+    choices = [part.strip().strip("'") for part in re.split(r",| or ", expected) if part.strip()]
+    return "one of: " + ", ".join(choices)
+
+
+_PLAIN_WORDS: dict[str, str] = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "decimal_parsing": "a number",
+    "decimal_type": "a number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "tuple_type": "a list of values",
+    "list_type": "a list of values",
+    "dict_type": "a mapping of named fields",
+    "model_type": "a mapping of named fields",
+    "model_attributes_type": "a mapping of named fields",
+    "missing": "a value (this field is required)",
+}
+"""The project's words for pydantic's error types whose wording carries no bound."""
+
+_BOUNDS = {
+    "greater_than_equal": ("ge", ">="),
+    "greater_than": ("gt", ">"),
+    "less_than_equal": ("le", "<="),
+    "less_than": ("lt", "<"),
+}
+
+
+def allowed_text(error: Mapping[str, Any]) -> str:
+    """What a field allows, in the project's words, from one pydantic error.
+
+    pydantic's own sentences (``Input should be ...``) never reach the user: bounds are stated as
+    ``a number >= 0``, literals as ``one of: ...``, and the messages of the project's validators
+    are passed through without pydantic's prefix.
+    """
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind in _PLAIN_WORDS:
+        return _PLAIN_WORDS[kind]
+    if kind in _BOUNDS:
+        key, symbol = _BOUNDS[kind]
+        return f"a number {symbol} {ctx.get(key)}"
+    if kind in ("literal_error", "enum"):
+        return _expected_text(str(ctx.get("expected", "")))
+    if kind in ("too_short", "too_long"):
+        low, high = ctx.get("min_length"), ctx.get("max_length")
+        if low is not None and low == high:
+            return f"exactly {low} values"
+        return f"at least {low} values" if kind == "too_short" else f"at most {high} values"
+    if kind in ("value_error", "assertion_error"):
+        return (
+            str(error.get("msg", ""))
+            .removeprefix("Value error, ")
+            .removeprefix("Assertion failed, ")
+        )
+    return "a valid value for this field"
+
+
 def parse_record(model: type[R], data: Mapping[str, Any] | R) -> R:
     """Validate ``data`` into ``model``; turn pydantic's report into an :class:`InstrumentInputError`.
 
-    Only the first problem is reported, as one line naming the field, the value and what is allowed.
+    Only the first problem is reported, as one line naming the field, the value as given and what
+    is allowed, in the project's words (:func:`allowed_text`).
     """
     if isinstance(data, model):
         return data
@@ -155,14 +234,11 @@ def parse_record(model: type[R], data: Mapping[str, Any] | R) -> R:
         err = exc.errors()[0]
         loc = tuple(err.get("loc", ()))
         path = _loc_to_path(loc)
-        kind = err.get("type", "")
-        if kind == "extra_forbidden":
+        if err.get("type") == "extra_forbidden":
             holder = _record_at(model, loc)
             allowed = "one of the known fields: " + ", ".join(sorted(holder.model_fields))
-        elif kind == "missing":
-            allowed = "a value (this field is required)"
         else:
-            allowed = str(err.get("msg", "a valid value")).removeprefix("Value error, ")
+            allowed = allowed_text(err)
         raise InstrumentInputError(path, err.get("input"), allowed) from None
 
 

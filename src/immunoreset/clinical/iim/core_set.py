@@ -24,10 +24,11 @@ from pydantic import Field
 
 from immunoreset.clinical.core import FieldSpec, Record
 from immunoreset.clinical.iim.mmt8 import MMT_MAX
+from immunoreset.clinical.units import lab
 
 Vas = Annotated[Decimal, Field(ge=0, le=10)]
 Haq = Annotated[Decimal, Field(ge=0, le=3)]
-Enzyme = Annotated[Decimal, Field(gt=0)]
+Enzyme = lab("muscle_enzyme")
 MmtTotal = Annotated[Decimal, Field(ge=0, le=max(MMT_MAX.values()))]
 
 HIGHER_IS_BETTER = frozenset({"mmt"})

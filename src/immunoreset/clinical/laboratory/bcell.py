@@ -35,6 +35,7 @@ from immunoreset.clinical.core import (
     register,
 )
 from immunoreset.clinical.laboratory.measures import plain, timed_series
+from immunoreset.clinical.units import QUANTITIES, implausible_text, is_plausible
 
 KEY = "b_cell_aplasia_reconstitution"
 SOURCE = (
@@ -122,6 +123,16 @@ def check_percentages(record: BCellRecord, levels: Sequence[Decimal], values_fie
             raise InstrumentInputError(f"{values_field}.{index}", level, "a percentage <= 100")
 
 
+def check_counts(levels: Sequence[Decimal], values_field: str) -> None:
+    """B-cell counts must be plausible in cells/uL (a count typed in x10^9/L or per mL is not)."""
+    quantity = QUANTITIES["b_cells_per_uL"]
+    for index, level in enumerate(levels):
+        if not is_plausible(quantity, level):
+            raise InstrumentInputError(
+                f"{values_field}.{index}", level, implausible_text(quantity, level)
+            )
+
+
 def reconstitution_index(levels: Sequence[Decimal], onset: int, threshold: Decimal) -> int | None:
     """First sample after ``onset`` at or above ``threshold`` and confirmed by the next sample."""
     return next(
@@ -142,6 +153,8 @@ def score(record: Mapping[str, Any] | BCellRecord) -> InstrumentResult:
     levels_in = [Decimal(0) if value == LLOQ else value for value in values]
     if rec.unit == "percent_of_lymphocytes":
         check_percentages(rec, levels_in, values_field)
+    else:
+        check_counts(levels_in, values_field)
     series = timed_series(days, levels_in, days_field, values_field)
     levels = [level for _, level in series]
     options = {

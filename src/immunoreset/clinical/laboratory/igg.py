@@ -17,15 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
-
-from pydantic import Field
+from typing import Any, Literal
 
 from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
-    NonNegative,
     NonNegativeInteger,
     Record,
     Status,
@@ -33,6 +30,7 @@ from immunoreset.clinical.core import (
     register,
 )
 from immunoreset.clinical.laboratory.measures import one_of_units, plain
+from immunoreset.clinical.units import lab
 
 KEY = "hypogammaglobulinemia"
 SOURCE = (
@@ -40,17 +38,18 @@ SOURCE = (
     "Hill JA, Seo SK, Blood 2020;136:925-935"
 )
 MG_DL_PER_G_L = Decimal(100)
-Positive = Annotated[Decimal, Field(gt=0)]
+IggThreshold = lab("igg_threshold_g_L")
+"""An IgG threshold in g/L (> 0, plausible in g/L)."""
 
 
 class IggRecord(Record):
     """One serum IgG sample (exactly one of g/L or mg/dL) and the thresholds applied to it."""
 
-    igg_g_L: NonNegative | None = None  # noqa: N815 (unit spelling of the specification)
-    igg_mg_dL: NonNegative | None = None  # noqa: N815
-    igg_lln_g_L: Positive = Decimal("7.0")  # noqa: N815
+    igg_g_L: lab("igg_g_L") | None = None  # noqa: N815 (unit spelling of the specification)
+    igg_mg_dL: lab("igg_mg_dL") | None = None  # noqa: N815
+    igg_lln_g_L: IggThreshold = Decimal("7.0")  # noqa: N815
     severe_rule: Literal["<", "<="] = "<"
-    severe_threshold_g_L: Positive = Decimal("4.0")  # noqa: N815
+    severe_threshold_g_L: IggThreshold = Decimal("4.0")  # noqa: N815
     days_since_ivig: NonNegativeInteger | None = None
     ivig_window_days: NonNegativeInteger = 28
 

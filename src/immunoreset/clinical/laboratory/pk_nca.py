@@ -38,13 +38,13 @@ from immunoreset.clinical.core import (
     Instrument,
     InstrumentInputError,
     InstrumentResult,
-    NonNegative,
     Record,
     Status,
     parse_record,
     register,
 )
 from immunoreset.clinical.laboratory.measures import plain, timed_series
+from immunoreset.clinical.units import lab
 
 KEY = "car_pk_nca"
 SOURCE = (
@@ -54,6 +54,9 @@ SOURCE = (
 AUC_END_DAY = Decimal(28)
 MIN_HALF_LIFE_POINTS = 3
 OUTPUTS = ("cmax", "tmax_d", "auc_0_28d", "clast", "tlast_d", "t_half_d")
+
+CarLevel = lab("car_level")
+"""A CAR-T level (>= 0) in the assay's unit."""
 
 Sample = tuple[Decimal, Decimal]
 """Time (days) and level."""
@@ -69,8 +72,8 @@ class PkRecord(Record):
     """Cellular-kinetic profile: sample times (days from infusion) and as many levels (>= 0)."""
 
     times_d: tuple[Decimal, ...]
-    levels: tuple[NonNegative, ...]
-    lloq: Annotated[Decimal, Field(gt=0)] | None = None
+    levels: tuple[CarLevel, ...]
+    lloq: Annotated[CarLevel, Field(gt=0)] | None = None
     half_life_points: tuple[Decimal, ...] | None = None
     options: PkOptions = PkOptions()
 

@@ -20,18 +20,20 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any
 
+from pydantic import BeforeValidator
+
 from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentInputError,
     InstrumentResult,
-    NonNegativeInteger,
     Record,
     Status,
     parse_record,
     register,
 )
 from immunoreset.clinical.sle.common import in_table_order, one_of, require_known
+from immunoreset.clinical.units import lab
 
 KEY = "eular_acr_2019_sle"
 ENTRY_TITER_DENOMINATOR = 80
@@ -92,10 +94,29 @@ CRITERION_TEXT = "2019 EULAR/ACR SLE criterion keys"
 CriterionKey = Annotated[str, one_of(CRITERIA_BY_KEY, CRITERION_TEXT)]
 
 
+def titre_denominator(value: object) -> object:
+    """An ANA titre written ``1:80`` (as laboratories report it) read as its denominator, 80.
+
+    Booleans are refused (a yes/no tick is not a titre); other values go on to the number check.
+    """
+    if isinstance(value, bool):
+        raise ValueError("a titre denominator such as 80 (or 1:80), not yes/no")
+    if isinstance(value, str) and ":" in value:
+        head, _, tail = value.partition(":")
+        if head.strip() != "1":
+            raise ValueError("a titre written 1:N (e.g. 1:80) or its denominator N")
+        return tail.strip()
+    return value
+
+
+AnaTitre = Annotated[lab("ana_titre", int), BeforeValidator(titre_denominator)]
+"""The denominator of the highest ANA titre (80 for 1:80), plausible as a titre."""
+
+
 class SleClassificationRecord(Record):
     """ANA entry data (at least one of the two fields) and the criteria ever present."""
 
-    ana_titer_denominator: NonNegativeInteger | None = None
+    ana_titer_denominator: AnaTitre | None = None
     ana_equivalent_positive: bool | None = None
     criteria: tuple[CriterionKey, ...]
 
@@ -151,9 +172,9 @@ def score(record: Mapping[str, Any] | SleClassificationRecord) -> InstrumentResu
 FIELDS = (
     FieldSpec(
         "ana_titer_denominator",
-        "integer",
+        "titre",
         "1:x",
-        ">= 0",
+        "0, or 10-100000 (1:80 or 80)",
         description="highest ANA titre on HEp-2 cells ever, as its denominator (80 for 1:80); "
         "this or ana_equivalent_positive is required",
     ),

@@ -37,7 +37,6 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
-    NonNegative,
     NonNegativeInteger,
     Record,
     Status,
@@ -51,6 +50,7 @@ from immunoreset.clinical.sle.common import (
     one_of,
     require_known,
 )
+from immunoreset.clinical.units import lab
 
 KEY = "sledai_2k"
 
@@ -141,11 +141,11 @@ class SledaiRaw(Record):
     """Measured values that switch their descriptor on when past its threshold (all optional)."""
 
     temp_c: Annotated[Decimal, Field(ge=25, le=45)] | None = None
-    platelets_1e9_L: NonNegative | None = None  # noqa: N815
-    wbc_1e9_L: NonNegative | None = None  # noqa: N815
-    proteinuria_g_24h: NonNegative | None = None
-    rbc_per_hpf: NonNegative | None = None
-    wbc_per_hpf: NonNegative | None = None
+    platelets_1e9_L: lab("platelets_1e9_L") | None = None  # noqa: N815
+    wbc_1e9_L: lab("wbc_1e9_L") | None = None  # noqa: N815
+    proteinuria_g_24h: lab("proteinuria_g_24h") | None = None
+    rbc_per_hpf: lab("cells_per_hpf") | None = None
+    wbc_per_hpf: lab("cells_per_hpf") | None = None
     inflamed_joint_count: NonNegativeInteger | None = None
 
 

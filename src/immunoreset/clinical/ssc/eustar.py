@@ -28,6 +28,7 @@ from immunoreset.clinical.core import (
     register,
 )
 from immunoreset.clinical.ssc.mrss import MrssTotal, mrss_total_field
+from immunoreset.clinical.units import lab
 
 QUARTER_POINTS = {
     "delta_skin": 6,
@@ -54,8 +55,8 @@ class EustarAiRecord(Record):
     mrss: MrssTotal | None
     digital_ulcers: bool = False
     tendon_friction_rubs: bool = False
-    crp_mg_dl: NonNegative | None = None
-    crp_mg_l: NonNegative | None = None
+    crp_mg_dl: lab("crp_mg_dl") | None = None
+    crp_mg_l: lab("crp_mg_l") | None = None
     dlco_pct_pred: NonNegative | None
 
 

@@ -30,13 +30,13 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
-    NonNegative,
     Record,
     Status,
     parse_record,
     register,
 )
 from immunoreset.clinical.laboratory.measures import one_of_units
+from immunoreset.clinical.units import lab
 
 KEY = "car_hematotox"
 SOURCE = "Rejeski K et al., Blood 2021;138(24):2499-2513, doi:10.1182/blood.2020010543 (Fig. 2)"
@@ -64,12 +64,12 @@ class HematotoxOptions(Record):
 class HematotoxRecord(Record):
     """Baseline laboratory values; CRP in exactly one of mg/dL or mg/L."""
 
-    platelets_per_uL: NonNegative  # noqa: N815 (unit spelling of the specification)
-    anc_per_uL: NonNegative  # noqa: N815
-    hb_g_dl: NonNegative
-    crp_mg_dl: NonNegative | None = None
-    crp_mg_l: NonNegative | None = None
-    ferritin_ng_ml: NonNegative
+    platelets_per_uL: lab("platelets_per_uL")  # noqa: N815 (unit spelling of the specification)
+    anc_per_uL: lab("anc_per_uL")  # noqa: N815
+    hb_g_dl: lab("hb_g_dl")
+    crp_mg_dl: lab("crp_mg_dl") | None = None
+    crp_mg_l: lab("crp_mg_l") | None = None
+    ferritin_ng_ml: lab("ferritin_ng_ml")
     options: HematotoxOptions = HematotoxOptions()
 
 

@@ -36,13 +36,13 @@ from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
     InstrumentResult,
-    NonNegative,
     NonNegativeInteger,
     Record,
     Status,
     parse_record,
     register,
 )
+from immunoreset.clinical.units import lab
 
 EARLY_KEY = "icaht_early"
 LATE_KEY = "icaht_late"
@@ -56,6 +56,9 @@ PROFOUND_PER_UL = 100
 LATE_BANDS: tuple[tuple[int, int], ...] = ((100, 4), (500, 3), (1000, 2), (1500, 1))
 """Late grade of a nadir at or below each ANC (cells/uL)."""
 TRANSIENT_ABOVE_PER_UL = 1500
+
+AncPerUl = lab("anc_per_uL")
+"""A daily ANC in cells/uL, plausible in that unit."""
 
 Run = tuple[int, int]
 """First and last day (inclusive) of a joined run of marked days."""
@@ -73,7 +76,7 @@ class IcahtEarlyOptions(Record):
 class IcahtEarlyRecord(Record):
     """Daily ANC (cells/uL) from day 0; ``None`` = not measured; entries after day 30 ignored."""
 
-    anc_per_uL: tuple[NonNegative | None, ...]  # noqa: N815 (unit spelling of the specification)
+    anc_per_uL: tuple[AncPerUl | None, ...]  # noqa: N815 (unit spelling of the specification)
     options: IcahtEarlyOptions = IcahtEarlyOptions()
 
 
@@ -86,7 +89,7 @@ class IcahtLateOptions(Record):
 class IcahtLateRecord(Record):
     """ANC values (cells/uL) from day 31 to the end of the late window, in any order."""
 
-    anc_per_uL: tuple[NonNegative, ...]  # noqa: N815 (unit spelling of the specification)
+    anc_per_uL: tuple[AncPerUl, ...]  # noqa: N815 (unit spelling of the specification)
     options: IcahtLateOptions = IcahtLateOptions()
 
 
