@@ -414,7 +414,7 @@ def test_icaht_early_interpolates_interior_gaps() -> None:
     [
         ([WELL] + [None] * 7 + [WELL] * 23, True),
         ([WELL] + [None] * 8 + [WELL] * 22, False),
-        ([None] + [WELL] * 30, False),
+        ([None] * 8 + [WELL] * 23, False),
         ([], False),
         ([None, None], False),
     ],

@@ -28,13 +28,16 @@ subsequent line of therapy or death.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any, Literal
 
 from immunoreset.clinical.core import (
     FieldSpec,
     Instrument,
+    InstrumentInputError,
     InstrumentResult,
     NonNegativeInteger,
     Record,
@@ -71,13 +74,101 @@ class IcahtEarlyOptions(Record):
     join_gap_days: NonNegativeInteger = 2
     never_recovered_start_day_max: NonNegativeInteger = 3
     max_interpolation_gap_days: NonNegativeInteger = 7
+    edge_fill: Literal["nearest", "none"] = "nearest"
 
 
 class IcahtEarlyRecord(Record):
-    """Daily ANC (cells/uL) from day 0; ``None`` = not measured; entries after day 30 ignored."""
+    """Daily ANC (cells/uL) from day 0; ``None`` = not measured; entries after day 30 ignored.
+
+    ``last_followup_day`` (optional) is the day of the last follow-up or death; without it the
+    follow-up is taken to end on the last measured day.
+    """
 
     anc_per_uL: tuple[AncPerUl | None, ...]  # noqa: N815 (unit spelling of the specification)
+    last_followup_day: NonNegativeInteger | None = None
     options: IcahtEarlyOptions = IcahtEarlyOptions()
+
+
+@dataclass(frozen=True)
+class FilledSeries:
+    """The daily ANC that the grade reads, and how it was obtained.
+
+    Attributes:
+        anc: ANC of days 0 to ``len(anc) - 1`` (the last graded day), measured or filled.
+        follow_up_end: last day of follow-up in the window (day 30 at most).
+        interpolated: interior days filled by linear interpolation.
+        extended: edge days given the nearest measured value (before the first or after the last
+            measurement).
+    """
+
+    anc: list[Fraction]
+    follow_up_end: int
+    interpolated: int
+    extended: int
+
+
+def follow_up_end(anc: Sequence[Decimal | None], last_followup_day: int | None) -> int | None:
+    """Last day of follow-up inside days 0-30, or ``None`` for a series without any value.
+
+    Without ``last_followup_day`` the follow-up ends on the last measured day of the window. A
+    value measured after ``last_followup_day`` is an error.
+    """
+    measured = [day for day, value in enumerate(anc) if value is not None]
+    if last_followup_day is not None:
+        if measured and measured[-1] > last_followup_day:
+            raise InstrumentInputError(
+                "last_followup_day",
+                last_followup_day,
+                f"a day on or after the last measured ANC (day {measured[-1]})",
+            )
+        return min(last_followup_day, EARLY_LAST_DAY)
+    in_window = [day for day in measured if day <= EARLY_LAST_DAY]
+    return in_window[-1] if in_window else None
+
+
+def fill_days(
+    anc: Sequence[Decimal | None],
+    last_followup_day: int | None,
+    options: IcahtEarlyOptions,
+) -> FilledSeries | None:
+    """Daily ANC over the follow-up in days 0-30, gaps filled as the reference implementation does.
+
+    The reference implementation fills the day 0-30 series with ``zoo::na.approx(anc, maxgap = 7,
+    rule = 2)``: a run of at most ``max_interpolation_gap_days`` unmeasured days between two
+    measurements is interpolated linearly, and such a run before the first or after the last
+    measurement takes the nearest measured value (``rule = 2``). With ``edge_fill = "none"`` the
+    edges are not filled: a missing day 0 is not evaluable and the series ends at the last value.
+    Returns ``None`` (not evaluable) without any value in the window, with a longer gap between
+    measurements, or with a longer gap before the first one. A longer gap after the last
+    measurement is left unfilled: the series then ends at the last value, before the follow-up.
+    """
+    end = follow_up_end(anc, last_followup_day)
+    if end is None:
+        return None
+    window = [*anc[: end + 1], *[None] * (end + 1 - len(anc))]
+    measured = [(day, Fraction(value)) for day, value in enumerate(window) if value is not None]
+    if not measured:
+        return None
+    max_gap = options.max_interpolation_gap_days
+    nearest = options.edge_fill == "nearest"
+    first_day, first_value = measured[0]
+    if first_day and not (nearest and first_day <= max_gap):
+        return None
+    filled = [first_value] * (first_day + 1)
+    interpolated = 0
+    for (start_day, start), (stop_day, stop) in pairwise(measured):
+        gap = stop_day - start_day - 1
+        if gap > max_gap:
+            return None
+        filled += [start + (stop - start) * step / (gap + 1) for step in range(1, gap + 1)]
+        filled.append(stop)
+        interpolated += gap
+    tail = end - measured[-1][0]
+    extended = first_day
+    if tail and nearest and tail <= max_gap:
+        filled += [measured[-1][1]] * tail
+        extended += tail
+    return FilledSeries(filled, end, interpolated, extended)
 
 
 class IcahtLateOptions(Record):
@@ -91,33 +182,6 @@ class IcahtLateRecord(Record):
 
     anc_per_uL: tuple[AncPerUl, ...]  # noqa: N815 (unit spelling of the specification)
     options: IcahtLateOptions = IcahtLateOptions()
-
-
-def fill_days(anc: Sequence[Decimal | None], max_gap: int) -> tuple[list[Fraction], int] | None:
-    """Daily ANC for days 0..last measured day of the window, and the number of interpolated days.
-
-    Trailing unmeasured days are dropped; interior gaps of up to ``max_gap`` days are filled by
-    exact linear interpolation. ``None`` (not evaluable) for an empty series, no value on day 0, or
-    a longer gap.
-    """
-    window = list(anc[: EARLY_LAST_DAY + 1])
-    while window and window[-1] is None:
-        window.pop()
-    if not window or window[0] is None:
-        return None
-    filled = [Fraction(window[0])]
-    previous = 0
-    for day, value in enumerate(window[1:], start=1):
-        if value is None:
-            continue
-        gap = day - previous - 1
-        if gap > max_gap:
-            return None
-        start, end = filled[-1], Fraction(value)
-        filled += [start + (end - start) * step / (gap + 1) for step in range(1, gap + 1)]
-        filled.append(end)
-        previous = day
-    return filled, sum(value is None for value in window)
 
 
 def joined_runs(marked: Sequence[bool], join_gap: int) -> list[Run]:
@@ -151,26 +215,37 @@ def early_grade(dur_le500: int, dur_le100: int, never_recovered: bool) -> int:
 
 
 def score_early(record: Mapping[str, Any] | IcahtEarlyRecord) -> InstrumentResult:
-    """Early ICAHT grade (0-4) with the days of ANC <= 500 and <= 100 per uL, days 0-30."""
+    """Early ICAHT grade (0-4) with the days of ANC <= 500 and <= 100 per uL, days 0-30.
+
+    Flags: ``labs_end_before_follow_up`` when the last measurement (plus the filled days) comes
+    before the end of follow-up, so the grade cannot say the patient never recovered;
+    ``follow_up_end_assumed_at_last_value`` when grade 4 for a neutropenia that never recovered
+    rests on follow-up ending with the last value (give ``last_followup_day`` to settle it).
+    """
     rec = parse_record(IcahtEarlyRecord, record)
     opts = rec.options
-    filled = fill_days(rec.anc_per_uL, opts.max_interpolation_gap_days)
-    if filled is None:
+    series = fill_days(rec.anc_per_uL, rec.last_followup_day, opts)
+    if series is None:
         return InstrumentResult(
             instrument=EARLY_KEY,
             outputs={"dur_le500": None, "dur_le100": None, "grade": None},
-            components={"reason": "empty series, no day-0 value, or a gap too long to fill"},
+            components={"reason": "no value in days 0-30, or a gap too long to fill"},
             options=opts.model_dump(),
         )
-    anc, interpolated = filled
+    anc = series.anc
     runs500 = joined_runs([value <= NEUTROPENIA_PER_UL for value in anc], opts.join_gap_days)
     runs100 = joined_runs([value <= PROFOUND_PER_UL for value in anc], opts.join_gap_days)
-    last_day = len(anc) - 1
     never_recovered = any(
-        first <= opts.never_recovered_start_day_max and last == last_day for first, last in runs500
+        first <= opts.never_recovered_start_day_max and last == series.follow_up_end
+        for first, last in runs500
     )
     dur500 = duration(runs500, opts.duration_mode)
     dur100 = duration(runs100, opts.duration_mode)
+    flags = []
+    if len(anc) - 1 < series.follow_up_end:
+        flags.append("labs_end_before_follow_up")
+    if never_recovered and rec.last_followup_day is None:
+        flags.append("follow_up_end_assumed_at_last_value")
     return InstrumentResult(
         instrument=EARLY_KEY,
         outputs={
@@ -179,12 +254,15 @@ def score_early(record: Mapping[str, Any] | IcahtEarlyRecord) -> InstrumentResul
             "grade": early_grade(dur500, dur100, never_recovered),
         },
         components={
-            "last_day": last_day,
-            "interpolated_days": interpolated,
+            "last_day": len(anc) - 1,
+            "follow_up_end_day": series.follow_up_end,
+            "interpolated_days": series.interpolated,
+            "extended_days": series.extended,
             "runs_le500": runs500,
             "runs_le100": runs100,
             "never_recovered": never_recovered,
         },
+        flags=tuple(flags),
         options=opts.model_dump(),
         provisional=(PROVISIONAL_EARLY,),
     )
@@ -229,6 +307,14 @@ register(
                 True,
                 description="daily ANC from day 0 (infusion); entries after day 30 are ignored",
             ),
+            FieldSpec(
+                "last_followup_day",
+                "day",
+                "days",
+                ">= the last measured day",
+                description="day of the last follow-up or death; empty = the last measured day "
+                "(then grade 4 for never recovering rests on that assumption and is flagged)",
+            ),
         ),
         status=Status.PROVISIONAL,
         source=SOURCE,
@@ -263,7 +349,17 @@ register(
                 "days",
                 ">= 0",
                 default=7,
-                description="CONVENTION: longest interior gap filled by linear interpolation",
+                description="CONVENTION: longest gap filled (linear inside the series, nearest "
+                "value at its edges); a longer gap before or inside the series makes it None",
+            ),
+            FieldSpec(
+                "options.edge_fill",
+                "enum",
+                allowed="nearest, none",
+                default="nearest",
+                description="nearest: a missing day 0 or a missing end of follow-up takes the "
+                "nearest measured value (reference implementation, na.approx rule = 2); none: a "
+                "missing day 0 is not evaluable",
             ),
         ),
     )
