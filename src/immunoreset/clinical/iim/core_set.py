@@ -31,7 +31,8 @@ Haq = Annotated[Decimal, Field(ge=0, le=3)]
 Enzyme = lab("muscle_enzyme")
 MmtTotal = Annotated[Decimal, Field(ge=0, le=max(MMT_MAX.values()))]
 
-HIGHER_IS_BETTER = frozenset({"mmt"})
+HIGHER_IS_BETTER = frozenset({"mmt", "cmas", "chq_phs"})
+"""Measures where a rise is an improvement (MMT-8, and the juvenile CMAS and CHQ physical summary)."""
 
 Pair = tuple[Decimal, Decimal]
 
@@ -61,7 +62,8 @@ def complete_pairs(rec: CoreSetMeasures) -> dict[str, Pair | None]:
 
 
 def gain(name: str, pair: Pair) -> Decimal:
-    """Change in the better direction: follow-up minus baseline for MMT, the reverse otherwise."""
+    """Change in the better direction: follow-up minus baseline where higher is better (MMT, CMAS,
+    CHQ physical summary), baseline minus follow-up otherwise."""
     baseline, followup = pair
     return followup - baseline if name in HIGHER_IS_BETTER else baseline - followup
 
