@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -25,12 +26,16 @@ def _small_population(examples_dir: Path, tmp_path: Path, size: int = 40) -> Pat
 
 
 def _check_run(out: Path, n_patients: int, n_times: int) -> pd.DataFrame:
-    for name in ("scenario.yaml", "run.json", "parameters.parquet", "trajectories.parquet"):
+    for name in ("scenario.yaml", "run.json"):
         assert (out / name).is_file(), name
+    for name in ("parameters.parquet", "trajectories.parquet"):
+        assert (out / name).is_dir(), name
     meta = json.loads((out / "run.json").read_text())
-    assert meta["n_patients"] == n_patients and meta["n_failed"] == 0
-    assert {"rtol", "atol", "method", "max_steps"} <= set(meta["solver"])
+    assert meta["schema_version"] == 2 and meta["status"] == "complete"
+    assert meta["scenario"]["population"]["size"] == n_patients and meta["n_failed"] == 0
+    assert {"rtol", "atol", "method", "max_steps"} <= set(meta["scenario"]["solver"])
     assert {"immunoreset", "numpy", "numba", "scipy"} <= set(meta["versions"])
+    assert not (out / ".lock").exists()
     params = pd.read_parquet(out / "parameters.parquet")
     assert len(params) == n_patients and (params["status"] == 0).all()
     traj = pd.read_parquet(out / "trajectories.parquet")
@@ -70,18 +75,62 @@ def test_simulate_population_and_seed_reproducibility(examples_dir: Path, tmp_pa
     assert ta.groupby("patient_id")["car_t_blood"].max().nunique() == 40  # patients differ
 
 
-def test_existing_output_is_not_touched(examples_dir: Path, tmp_path: Path, capsys) -> None:
-    out = tmp_path / "run"
+def test_a_folder_that_is_not_a_run_is_never_replaced(examples_dir: Path, tmp_path: Path,
+                                                       capsys) -> None:  # fmt: skip
+    """--overwrite replaces only an earlier run (a directory holding run.json)."""
+    stein = str(examples_dir / "stein2019_typical.yaml")
+    out = tmp_path / "thesis"
     out.mkdir()
-    (out / "keep.txt").write_text("earlier results")
-    code = main(["simulate", str(examples_dir / "stein2019_typical.yaml"), "--out", str(out)])
-    assert code == 2
+    (out / "chapter1.tex").write_text("years of work")
+    for extra in ([], ["--overwrite"]):
+        assert main(["simulate", stein, "--out", str(out), "--no-plots", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "is not an immunoreset run" in err and err.count("\n") == 1
+        assert (out / "chapter1.tex").read_text() == "years of work"
+    # The scenario file itself as --out: refused, untouched.
+    copy = tmp_path / "s.yaml"
+    copy.write_text((examples_dir / "stein2019_typical.yaml").read_text())
+    assert main(["simulate", str(copy), "--out", str(copy), "--overwrite"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert copy.read_text() == (examples_dir / "stein2019_typical.yaml").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml", "thesis"]
+
+
+def test_overwrite_replaces_an_earlier_run_and_leaves_no_hidden_folders(
+    examples_dir: Path, tmp_path: Path, capsys
+) -> None:
+    stein = str(examples_dir / "stein2019_typical.yaml")
+    out = tmp_path / "run"
+    assert main(["simulate", stein, "--out", str(out), "--no-plots"]) == 0
+    assert main(["simulate", stein, "--out", str(out), "--no-plots"]) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert (out / "keep.txt").read_text() == "earlier results"
-    assert main(["simulate", str(examples_dir / "stein2019_typical.yaml"), "--out", str(out),
-                 "--overwrite", "--no-plots"]) == 0  # fmt: skip
-    assert not (out / "keep.txt").exists() and (out / "run.json").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary directories left
+    (out / "note.txt").write_text("inside the old run")
+    assert main(["simulate", stein, "--out", str(out), "--overwrite", "--no-plots"]) == 0
+    assert not (out / "note.txt").exists() and (out / "run.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary or .old folders left
+
+
+@pytest.mark.parametrize(
+    ("make_out", "message"),
+    [
+        (lambda tmp: tmp / "file.txt" / "run", "is a file, not a folder"),
+        (lambda tmp: tmp / "readonly" / "run", "is not writable"),
+    ],
+)
+def test_unusable_output_location_is_bad_input(examples_dir: Path, tmp_path: Path, capsys,
+                                               make_out, message: str) -> None:  # fmt: skip
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "readonly").mkdir()
+    (tmp_path / "readonly").chmod(0o555)
+    try:
+        out = make_out(tmp_path)
+        code = main(["simulate", str(examples_dir / "stein2019_typical.yaml"), "--out", str(out)])
+        err = capsys.readouterr().err
+        if message == "is not writable" and os.access(tmp_path / "readonly", os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        assert code == 2 and message in err and err.count("\n") == 1
+    finally:
+        (tmp_path / "readonly").chmod(0o755)
 
 
 def test_failed_patients_exit_1_and_keep_results(examples_dir: Path, tmp_path: Path,
@@ -96,6 +145,14 @@ def test_failed_patients_exit_1_and_keep_results(examples_dir: Path, tmp_path: P
     params = pd.read_parquet(out / "parameters.parquet")
     assert (params["status"] == 1).all()
     assert params["status_message"].str.contains("maximum number of steps").all()
+    # Endpoints read the status: failed patients are not evaluable, never scored as observed.
+    assert main(["endpoints", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "3 patient(s) not evaluable" in err
+    patient = pd.read_csv(out / "endpoints_patient.csv")
+    assert (~patient["evaluable"]).all()
+    assert patient["not_evaluable_reason"].str.contains("maximum number of steps").all()
+    assert patient["b_cell_nadir"].isna().all() and patient["car_cmax"].isna().all()
 
 
 def test_validate_models_params(examples_dir: Path, capsys) -> None:
@@ -121,12 +178,54 @@ def test_usage_errors_exit_2(capsys) -> None:
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_endpoints_of_a_simulated_population(examples_dir: Path, tmp_path: Path) -> None:
+def test_version_and_threads(examples_dir: Path, tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("immunoreset 0.")
+    stein = str(examples_dir / "stein2019_typical.yaml")
+    assert main(["simulate", stein, "--out", str(tmp_path / "a"), "--threads", "0"]) == 2
+    assert "threads: got 0; allowed: 1 to" in capsys.readouterr().err
+    assert main(["simulate", stein, "--out", str(tmp_path / "b"), "--threads", "1",
+                 "--no-plots"]) == 0  # fmt: skip
+
+
+def test_internal_errors_exit_3_with_a_hint(monkeypatch, examples_dir: Path, tmp_path: Path,
+                                            capsys) -> None:  # fmt: skip
+    """A bug is not bad input: exit 3, one line, and how to see the traceback."""
+    import immunoreset.runs
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(immunoreset.runs, "run_to_directory", broken)
+    stein = str(examples_dir / "stein2019_typical.yaml")
+    assert main(["simulate", stein, "--out", str(tmp_path / "x")]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "--debug" in err
+    assert main(["--debug", "simulate", stein, "--out", str(tmp_path / "x")]) == 3
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_endpoints_bad_folders_and_visits(tmp_path: Path, capsys) -> None:
+    assert main(["endpoints", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err.strip().endswith("missing: no such run folder")
+    assert main(["endpoints", str(tmp_path)]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["endpoints", str(tmp_path), "--visits", "-5,28"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--visits" in err and "days >= 0" in err and err.count("\n") == 1
+
+
+def test_endpoints_of_a_simulated_population(examples_dir: Path, tmp_path: Path,
+                                             capsys) -> None:  # fmt: skip
     """Simulate -> endpoints end to end: the patient table agrees with the trajectories."""
     scenario = _small_population(examples_dir, tmp_path, size=8)
     run = tmp_path / "run"
     assert main(["simulate", str(scenario), "--out", str(run), "--quiet", "--no-plots"]) == 0
     assert main(["endpoints", str(run), "--visits", "0,28,90,180,365,730"]) == 0
+    assert "endpoints_patient.csv" in capsys.readouterr().out  # says where it wrote
     traj = pd.read_parquet(run / "trajectories.parquet")
     patient = pd.read_csv(run / "endpoints_patient.csv").set_index("patient_id")
     visits = pd.read_csv(run / "endpoints_visits.csv")

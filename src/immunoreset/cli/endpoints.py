@@ -8,14 +8,15 @@ Usage::
 Reads ``RUN_DIR/trajectories.parquet`` and writes ``endpoints_patient.csv``,
 ``endpoints_visits.csv``, ``endpoints_columns.csv`` (units) and ``endpoints_notes.txt`` to ``DIR``
 (default ``RUN_DIR``); notes on skipped endpoints are also printed on stderr. The other settings
-keep the defaults documented in :class:`immunoreset.endpoints.EndpointConfig`. Exit codes: 0
-written; 2 no or unreadable trajectories, a bad visit list or an unwritable folder (one line on
-stderr).
+keep the defaults documented in :class:`immunoreset.endpoints.EndpointConfig`. Patients whose
+simulation failed (``parameters.parquet``) are not evaluable. Exit codes: 0 written; 2 no or
+unreadable trajectories, a bad visit list or an unwritable folder (one line on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from immunoreset.endpoints import (
     EndpointConfig,
     ResultTableError,
     compute_endpoints,
+    read_status,
     read_trajectories,
     write_endpoints,
 )
@@ -32,14 +34,19 @@ from immunoreset.endpoints.io import TRAJECTORIES
 
 
 def visit_days(text: str) -> tuple[float, ...]:
-    """Parse ``"0,28,90"`` into visit days; argparse reports a malformed list in one line."""
+    """Parse ``"0,28,90"`` into visit days (>= 0: day 0 is the infusion); argparse reports a
+    malformed list in one line."""
     try:
         days = tuple(float(part) for part in text.split(","))
-        return EndpointConfig(visits=days).visits
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated days such as 0,28,90, got {text!r}"
+            f"got {text!r}; allowed: comma-separated days such as 0,28,90"
         ) from None
+    if not all(math.isfinite(d) and d >= 0 for d in days):
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}; allowed: days >= 0 after the infusion, comma-separated"
+        )
+    return EndpointConfig(visits=days).visits
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -79,24 +86,31 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     source = args.run_dir / TRAJECTORIES
+    if not args.run_dir.is_dir():
+        return fail(f"{args.run_dir}: no such run folder", EXIT_BAD_INPUT)
+    if not source.exists():
+        return fail(f"{args.run_dir}: not a run folder (no {TRAJECTORIES})", EXIT_BAD_INPUT)
     try:
         table = read_trajectories(args.run_dir)
+        status = read_status(args.run_dir)
     except OSError as exc:
         return fail(f"cannot read {source}: {exc.strerror or exc}", EXIT_BAD_INPUT)
-    except ValueError as exc:  # pyarrow reports a corrupt or non-parquet file as a ValueError
+    except (ValueError, KeyError) as exc:  # pyarrow: a corrupt or non-parquet file
         return fail(f"cannot read {source}: {exc}", EXIT_BAD_INPUT)
     try:
-        endpoints = compute_endpoints(table, config)
+        endpoints = compute_endpoints(table, config, status=status)
     except ResultTableError as exc:
         return fail(f"{source}: {exc}", EXIT_BAD_INPUT)
     out = args.out or args.run_dir
     try:
-        write_endpoints(endpoints, out)
+        written = write_endpoints(endpoints, out)
     except OSError as exc:
         return fail(f"cannot write to {out}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     for note in endpoints.notes:
         sys.stderr.write(f"immunoreset endpoints: {note}\n")
     sys.stdout.write(
-        f"{len(endpoints.patient)} patients, {len(endpoints.visits)} visit rows written to {out}\n"
+        f"{len(endpoints.patient)} patients, {len(endpoints.visits)} visit rows written to {out}: "
+        + ", ".join(path.name for path in written)
+        + "\n"
     )
     return EXIT_OK

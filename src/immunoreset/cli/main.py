@@ -1,41 +1,124 @@
 """The ``immunoreset`` command line.
 
-Each subcommand lives in its own module exposing ``add_parser(subparsers)`` and ``run(args) -> int``.
-Exit codes: 0 success; 2 bad input (one line on stderr naming the problem); 1 a run that failed.
+Each subcommand lives in its own module exposing ``add_parser(subparsers)`` and ``run(args) -> int``
+and is a thin layer over the Python API. Exit codes (see :mod:`immunoreset.cli.errors`): 0 success;
+1 some patients failed or some records were bad (the rest written); 2 bad input; 3 internal error
+(``--debug`` shows the traceback); 130 / 143 interrupted by Ctrl-C / SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import traceback
+import warnings
 from collections.abc import Sequence
 
 from immunoreset import __version__
 from immunoreset.cli import commands
-from immunoreset.cli.errors import EXIT_BAD_INPUT
+from immunoreset.cli.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    fail,
+    say,
+)
+from immunoreset.runs.interrupt import Terminated, install_handlers, reset
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse parser whose usage errors are one line and exit with code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"immunoreset: error: {message}\n")
+        sys.stderr.write(f"immunoreset: error: {' '.join(message.split())}\n")
         raise SystemExit(EXIT_BAD_INPUT)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="immunoreset", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"immunoreset {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in commands.MODULES:
         module.add_parser(sub)
     return parser
 
 
+def _joined_negative_values(argv: list[str]) -> list[str]:
+    """``--visits -5,28`` -> ``--visits=-5,28``: argparse would read ``-5,28`` as an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else ""
+        if arg.startswith("--") and "=" not in arg and nxt[:1] == "-" and nxt[1:2].isdigit():
+            out.append(f"{arg}={nxt}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def _interrupted(exc: BaseException, code: int, what: str) -> int:
+    notes = getattr(exc, "__notes__", None) or ["nothing was written"]
+    say(f"{what}; " + "; ".join(notes))
+    return code
+
+
+def _broken_pipe() -> int:
+    """The reader of our output went away (``... | head``): stop quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return int(args.run(args))
+    args_list = _joined_negative_values(list(sys.argv[1:] if argv is None else argv))
+    debug = "--debug" in args_list
+    previous = None
+    if _main_thread():
+        previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+        install_handlers()
+    reset()
+    try:
+        with warnings.catch_warnings():
+            if not debug:  # numerical warnings are handled where they arise; never on stderr
+                warnings.simplefilter("ignore", RuntimeWarning)
+            args = build_parser().parse_args(args_list)
+            code = int(args.run(args))
+            sys.stdout.flush()
+            return code
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc, EXIT_SIGINT, "interrupted")
+    except Terminated as exc:
+        return _interrupted(exc, EXIT_SIGTERM, "terminated")
+    except BrokenPipeError:
+        return _broken_pipe()
+    except Exception as exc:  # a bug, not bad input: say so and how to see more
+        if debug:
+            traceback.print_exc()
+        return fail(
+            f"internal error: {type(exc).__name__}: {exc} (this is a bug; run again with --debug"
+            " for the traceback)",
+            EXIT_INTERNAL,
+        )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":  # pragma: no cover

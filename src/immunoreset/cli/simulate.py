@@ -1,4 +1,9 @@
-"""``immunoreset simulate SCENARIO --out DIR``: run a scenario and write its result tables and plots."""
+"""``immunoreset simulate SCENARIO --out DIR``: run a scenario into a run directory.
+
+A thin layer over :func:`immunoreset.runs.run_to_directory`. ``--overwrite`` replaces an earlier
+run (a directory holding ``run.json``) once the new one has completed; anything else at ``--out``
+is never touched. ``--resume`` finishes an interrupted run.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +11,66 @@ import argparse
 import sys
 from pathlib import Path
 
-from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED, fail
+from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED, fail, say
 from immunoreset.cli.progress import Progress
-from immunoreset.scenario.load import ScenarioError, load_scenario
+from immunoreset.scenario.load import (
+    MAX_FILE_BYTES,
+    ScenarioError,
+    read_text_limited,
+    scenario_from_text,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="simulate a scenario file and write results to a directory")
     p.add_argument("scenario", type=Path, help="scenario YAML file")
     p.add_argument("--out", type=Path, required=True, help="run directory to create")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier run directory at --out"
+    )
+    p.add_argument("--resume", action="store_true", help="finish an interrupted run at --out")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress report")
+    p.add_argument(
+        "--threads", type=int, help="engine threads (default: all cores; results do not change)"
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from immunoreset.runs import RunDirectoryError, run_to_directory, set_threads
+
     try:
-        scenario = load_scenario(args.scenario)
+        text = read_text_limited(args.scenario, MAX_FILE_BYTES, str(args.scenario))
+        scenario = scenario_from_text(text, str(args.scenario))
     except ScenarioError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
-    if args.out.exists() and not args.overwrite:
-        return fail(f"{args.out}: exists; pass --overwrite to replace it", EXIT_BAD_INPUT)
-    from immunoreset.trial.run import run_scenario  # heavy imports only when running
-
-    text = args.scenario.read_text(encoding="utf-8")
+    try:
+        set_threads(args.threads)
+    except ValueError as exc:
+        return fail(f"--{exc}", EXIT_BAD_INPUT)
     bar = Progress(scenario.population.size, quiet=args.quiet)
     try:
-        summary = run_scenario(
-            scenario, text, args.out, overwrite=args.overwrite, progress=bar.update,
-            plots=not args.no_plots,
+        summary = run_to_directory(
+            scenario, args.out, scenario_text=text, overwrite=args.overwrite, resume=args.resume,
+            progress=bar.update, plots=not args.no_plots,
         )  # fmt: skip
-    except Exception as exc:  # a run that fails after validation: report, leave nothing behind
+    except RunDirectoryError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
+    finally:
         bar.close()
-        return fail(f"simulation failed: {type(exc).__name__}: {exc}", EXIT_RUN_FAILED)
-    bar.close()
+    resumed = f" ({summary.resumed_chunks} chunk(s) resumed)" if summary.resumed_chunks else ""
     msg = (
-        f"{summary.n_patients} patient(s) simulated in {summary.seconds:.1f} s -> {summary.out_dir}"
+        f"{summary.n_patients} patient(s) simulated in {summary.seconds:.1f} s{resumed}"
+        f" -> {summary.out_dir}"
     )
     if summary.n_failed:
-        print(msg, file=sys.stderr)
+        say(msg)
         return fail(
             f"{summary.n_failed} of {summary.n_patients} patient(s) failed to integrate; "
             "see status_message in parameters.parquet",
             EXIT_RUN_FAILED,
         )
     print(msg)
+    sys.stdout.flush()
     return EXIT_OK

@@ -9,7 +9,7 @@ never touch models or solvers. Entry points: :func:`compute_endpoints` with an
 
 from immunoreset.endpoints.compute import Endpoints, compute_endpoints
 from immunoreset.endpoints.config import EndpointConfig
-from immunoreset.endpoints.io import read_trajectories, write_endpoints
+from immunoreset.endpoints.io import read_status, read_trajectories, write_endpoints
 from immunoreset.endpoints.table import ResultTableError
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Endpoints",
     "ResultTableError",
     "compute_endpoints",
+    "read_status",
     "read_trajectories",
     "write_endpoints",
 ]

@@ -30,7 +30,7 @@ from immunoreset.endpoints.pk import car_kinetics
 from immunoreset.endpoints.serology import anti_dsdna
 from immunoreset.endpoints.sle import sle_activity
 from immunoreset.endpoints.ssc import ssc_activity
-from immunoreset.endpoints.table import PATIENT, TIME, check_table, patients
+from immunoreset.endpoints.table import PATIENT, TIME, ResultTableError, check_table, patients
 from immunoreset.endpoints.toxicity import crs, icans
 from immunoreset.endpoints.visits import visit_positions
 
@@ -51,6 +51,8 @@ FAMILIES: tuple[Family, ...] = (
 
 KEY_COLUMNS = (
     Column("patient", PATIENT, "id", "patient identifier"),
+    Column("patient", "evaluable", "bool", "false: the simulation of this patient failed"),
+    Column("patient", "not_evaluable_reason", "text", "why the patient is not evaluable"),
     Column("visit", PATIENT, "id", "patient identifier"),
     Column("visit", "visit_day", "day", "scheduled visit day (day 0 = CAR infusion)"),
     Column("visit", TIME, "day", "output time read at the visit; empty: none within tolerance"),
@@ -72,24 +74,52 @@ def _frame(rows: dict, columns: list[Column], level: Level) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows.values()), columns=names).convert_dtypes()
 
 
-def compute_endpoints(table: pd.DataFrame, config: EndpointConfig | None = None) -> Endpoints:
+def _failed(status: pd.DataFrame | None) -> dict[int, str]:
+    """Patient id -> reason, for patients whose simulation failed (``status`` != 0)."""
+    if status is None:
+        return {}
+    for name in (PATIENT, "status"):
+        if name not in status.columns:
+            raise ResultTableError(f"status table has no {name!r} column")
+    bad = status[status["status"] != 0]
+    messages = (
+        bad["status_message"]
+        if "status_message" in bad.columns
+        else bad["status"].map(lambda code: f"status {code}")
+    )
+    return {
+        int(pid): f"simulation failed: {msg}"
+        for pid, msg in zip(bad[PATIENT], messages, strict=True)
+    }
+
+
+def compute_endpoints(
+    table: pd.DataFrame, config: EndpointConfig | None = None, status: pd.DataFrame | None = None
+) -> Endpoints:
     """Compute every endpoint whose observables ``table`` carries.
 
     Args:
         table: result table (``patient_id``, ``time`` in days from infusion, observables).
         config: visit schedule, assay cut-offs and instrument inputs (defaults documented in
             :class:`~immunoreset.endpoints.config.EndpointConfig`).
+        status: the run's per-patient status (``patient_id``, ``status``, ``status_message``;
+            the ``parameters.parquet`` table of a run). A patient whose simulation failed is not
+            evaluable: its endpoints are empty, ``evaluable`` is false and a note counts them;
+            the outputs it has before the failure are never scored as if observed.
 
     Raises:
         ResultTableError: when ``table`` lacks usable ``patient_id``/``time`` columns.
     """
     config = config or EndpointConfig()
     table = check_table(table)
+    failed = _failed(status)
+    if failed:
+        table = table[~table[PATIENT].isin(list(failed))].reset_index(drop=True)
     patient_rows: dict[int, dict] = {}
     visit_rows: dict[tuple[int, float], dict] = {}
     missed: dict[float, int] = dict.fromkeys(config.visits, 0)
     for patient, rows in patients(table):
-        patient_rows[patient] = {PATIENT: patient}
+        patient_rows[patient] = {PATIENT: patient, "evaluable": True, "not_evaluable_reason": None}
         for day, position in visit_positions(rows, config).items():
             time = None if position is None else float(rows[TIME].iat[position])
             visit_rows[patient, day] = {PATIENT: patient, "visit_day": day, TIME: time}
@@ -100,6 +130,11 @@ def compute_endpoints(table: pd.DataFrame, config: EndpointConfig | None = None)
         for day, count in missed.items()
         if count
     ]
+    if failed:
+        notes.append(
+            f"{len(failed)} patient(s) not evaluable: their simulation failed "
+            "(see not_evaluable_reason)"
+        )
     columns = list(KEY_COLUMNS)
     for family in FAMILIES:
         part = family(table, config)
@@ -109,6 +144,16 @@ def compute_endpoints(table: pd.DataFrame, config: EndpointConfig | None = None)
             visit_rows[key] |= values
         columns += part.columns
         notes += part.notes
+    for patient, reason in sorted(failed.items()):
+        patient_rows[patient] = {
+            PATIENT: patient,
+            "evaluable": False,
+            "not_evaluable_reason": reason,
+        }
+        for day in config.visits:
+            visit_rows[patient, day] = {PATIENT: patient, "visit_day": day, TIME: None}
+    patient_rows = dict(sorted(patient_rows.items()))
+    visit_rows = dict(sorted(visit_rows.items()))
     dictionary = pd.DataFrame(
         [(c.level, c.name, c.unit, c.description) for c in columns],
         columns=["table", "column", "unit", "description"],

@@ -1,6 +1,7 @@
 """Reading a run's trajectories and writing its endpoint tables.
 
-A run folder holds ``trajectories.parquet`` (the result table written by ``immunoreset simulate``).
+A run folder holds ``trajectories.parquet`` (the result table written by ``immunoreset simulate``)
+and ``parameters.parquet`` (each patient's status: failed patients are not evaluable).
 The endpoints are written next to it, or to another folder, as CSV files that open anywhere:
 ``endpoints_patient.csv``, ``endpoints_visits.csv``, ``endpoints_columns.csv`` (units and meaning
 of every column) and ``endpoints_notes.txt`` (what was skipped and why). Each file is written
@@ -23,9 +24,21 @@ COLUMNS_FILE = "endpoints_columns.csv"
 NOTES_FILE = "endpoints_notes.txt"
 
 
+STATUS = "parameters.parquet"
+STATUS_COLUMNS = ["patient_id", "status", "status_message"]
+
+
 def read_trajectories(run_dir: str | Path) -> pd.DataFrame:
     """The result table of the run in ``run_dir`` (``run_dir/trajectories.parquet``)."""
     return pd.read_parquet(Path(run_dir) / TRAJECTORIES)
+
+
+def read_status(run_dir: str | Path) -> pd.DataFrame | None:
+    """Each patient's simulation status (``run_dir/parameters.parquet``), or None if absent."""
+    path = Path(run_dir) / STATUS
+    if not path.exists():
+        return None
+    return pd.read_parquet(path, columns=STATUS_COLUMNS)
 
 
 def write_endpoints(endpoints: Endpoints, out_dir: str | Path) -> list[Path]:

@@ -1,0 +1,45 @@
+"""Clean stops: Ctrl-C (SIGINT) and SIGTERM become exceptions that every layer lets through.
+
+The command line installs :func:`install_handlers`; each handler records the signal and raises
+(``KeyboardInterrupt`` for SIGINT, :class:`Terminated` for SIGTERM). Code that may swallow an
+exception while it runs (a compiler, a library callback) cannot hide the request for long: the run
+loop calls :func:`raise_if_requested` after each compiled call and each chunk, which raises again.
+Notebooks keep their own Ctrl-C handling; nothing is installed unless asked.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+_requested: list[int] = []
+
+
+class Terminated(BaseException):
+    """The process received SIGTERM."""
+
+
+def _exception(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    _requested.append(signum)
+    raise _exception(signum)
+
+
+def install_handlers() -> None:
+    """Route SIGINT and SIGTERM through :func:`_handler` (main thread only)."""
+    signal.signal(signal.SIGINT, _handler)
+    signal.signal(signal.SIGTERM, _handler)
+
+
+def raise_if_requested() -> None:
+    """Raise for a signal received earlier, even if its first exception was swallowed."""
+    if _requested:
+        raise _exception(_requested[0])
+
+
+def reset() -> None:
+    """Forget received signals (for a new run in the same process)."""
+    _requested.clear()

@@ -1,0 +1,87 @@
+"""Result tables of a run, built chunk by chunk from the engine's batches.
+
+* trajectories: long in time, wide in outputs: ``patient_id``, ``time`` (day) and one column per
+  output in its own unit. Units travel with the data: each Parquet field carries ``unit`` and
+  ``description`` metadata, and a pandas frame carries them in ``frame.attrs["units"]``.
+* patients: one row per patient: ``patient_id``, ``status`` (0 = ok), ``status_message``, solver
+  statistics, then every model parameter by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from immunoreset.observables import OBSERVABLES
+from immunoreset.simulate.engine import BatchResult
+
+PATIENT = "patient_id"
+TIME = "time"
+STATUS_COLUMNS = (
+    "status",
+    "status_message",
+    "steps_accepted",
+    "steps_rejected",
+    "switch_crossings",
+)
+TIME_UNIT = "day"
+
+
+def output_units(outputs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    return {name: OBSERVABLES[name].unit for name in outputs}
+
+
+def trajectory_schema(outputs: tuple[str, ...]) -> pa.Schema:
+    """Arrow schema of the trajectories, with unit metadata on every field."""
+    fields = [
+        pa.field(PATIENT, pa.int64(), metadata={"unit": "id", "description": "patient id"}),
+        pa.field(
+            TIME, pa.float64(), metadata={"unit": TIME_UNIT, "description": "day 0 = infusion"}
+        ),
+    ]
+    for name in outputs:
+        obs = OBSERVABLES[name]
+        fields.append(
+            pa.field(
+                name, pa.float64(), metadata={"unit": obs.unit, "description": obs.description}
+            )
+        )
+    return pa.schema(fields)
+
+
+def trajectory_table(batch: BatchResult, outputs: tuple[str, ...], keep: list[int]) -> pa.Table:
+    n, t = len(batch.patient_ids), len(batch.times)
+    columns = [
+        pa.array(np.repeat(batch.patient_ids.astype(np.int64), t)),
+        pa.array(np.tile(batch.times, n)),
+    ]
+    columns += [pa.array(batch.values[:, :, j].reshape(-1)) for j in keep]
+    return pa.Table.from_arrays(columns, schema=trajectory_schema(outputs))
+
+
+def patient_frame(batch: BatchResult, parameter_names: tuple[str, ...]) -> pd.DataFrame:
+    df = pd.DataFrame(batch.params, columns=list(parameter_names))
+    df.insert(0, PATIENT, batch.patient_ids.astype(np.int64))
+    df.insert(1, "status", batch.status.astype(np.int64))
+    df.insert(2, "status_message", [batch.status_message(i) for i in range(len(batch.status))])
+    df.insert(3, "steps_accepted", batch.stats[:, 0].astype(np.int64))
+    df.insert(4, "steps_rejected", batch.stats[:, 1].astype(np.int64))
+    df.insert(5, "switch_crossings", batch.stats[:, 2].astype(np.int64))
+    return df
+
+
+def with_units(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with ``attrs["units"]`` naming the unit of the key columns and every output."""
+    frame.attrs["units"] = {PATIENT: "id", TIME: TIME_UNIT} | dict(units)
+    return frame
+
+
+def units_of_schema(schema: pa.Schema) -> dict[str, str]:
+    """Units read back from Parquet field metadata (fields without metadata are skipped)."""
+    out = {}
+    for field in schema:
+        meta = field.metadata or {}
+        if b"unit" in meta:
+            out[field.name] = meta[b"unit"].decode("utf-8")
+    return out
