@@ -184,8 +184,12 @@ def nca(times: list[float], levels: list[float], **extra: Any) -> dict[str, Any]
     return score("car_pk_nca", {"times_d": times, "levels": levels, **extra}).outputs
 
 
+LINEAR = {"options": {"auc_method": "linear"}}
+"""Hand sums below are linear trapezoids; the default rule is linear-up/log-down."""
+
+
 def test_pk_lloq_excludes_low_levels_from_cmax_and_clast() -> None:
-    outputs = nca([0, 7, 14, 28, 35], [0, 1000, 500, 49, 60], lloq=50)
+    outputs = nca([0, 7, 14, 28, 35], [0, 1000, 500, 49, 60], lloq=50, **LINEAR)
     assert outputs["clast"] == 60
     assert outputs["tlast_d"] == 35
     # The level of 49 on day 28 is below the LLOQ and counts as 0 in the AUC.
@@ -200,7 +204,9 @@ def test_pk_without_quantifiable_level_is_not_evaluable() -> None:
 
 def test_pk_auc_needs_sampling_to_day_28() -> None:
     assert nca([0, 7, 27.9], [0, 100, 50])["auc_0_28d"] is None
-    assert nca([0, 7, 28], [0, 100, 50])["auc_0_28d"] == pytest.approx(350 + 75 * 21, abs=1e-6)
+    linear = nca([0, 7, 28], [0, 100, 50], **LINEAR)
+    assert linear["auc_0_28d"] == pytest.approx(350 + 75 * 21, abs=1e-6)
+    assert linear["auc_0_28d_method"] == "linear"
 
 
 def test_pk_tmax_ties_take_the_earliest_time() -> None:
@@ -211,19 +217,28 @@ def test_pk_input_order_is_irrelevant() -> None:
     assert nca([28, 0, 14, 7], [100, 0, 500, 1000]) == nca([0, 7, 14, 28], [0, 1000, 500, 100])
 
 
-def test_pk_linear_up_log_down_matches_exponential_decline() -> None:
-    """CONVENTION option: on a falling segment the log trapezoid is exact for exponential decay."""
-    options = {"options": {"auc_method": "linear_up_log_down"}}
-    outputs = nca([0, 7, 14, 35], [0, 1600, 800, 100], **options)
+def test_pk_linear_up_log_down_is_the_default_and_matches_exponential_decline() -> None:
+    """Default (as in the endpoints library): on a falling segment the log trapezoid is exact for
+    exponential decay; the AUC output names the rule. Tolerance 1e-6 absolute: the log trapezoid
+    and the closed form are both evaluated in doubles."""
+    outputs = nca([0, 7, 14, 35], [0, 1600, 800, 100])
     k = math.log(2) / 7
     rise = 1600 * 7 / 2
     fall = 1600 * (1 - math.exp(-k * 21)) / k
     assert outputs["auc_0_28d"] == pytest.approx(rise + fall, abs=1e-6)
-    linear = nca([0, 7, 14, 35], [0, 1600, 800, 100])["auc_0_28d"]
+    assert outputs["auc_0_28d_method"] == "linear_up_log_down"
+    linear = nca([0, 7, 14, 35], [0, 1600, 800, 100], **LINEAR)["auc_0_28d"]
     assert linear > outputs["auc_0_28d"]
-    assert score("car_pk_nca", {"times_d": [0, 28], "levels": [0, 1], **options}).options == {
+    assert score("car_pk_nca", {"times_d": [0, 28], "levels": [0, 1]}).options == {
         "auc_method": "linear_up_log_down"
     }
+
+
+def test_pk_default_matches_the_endpoints_default() -> None:
+    from immunoreset.clinical.laboratory.pk_nca import PkOptions
+    from immunoreset.endpoints.config import EndpointConfig
+
+    assert PkOptions().auc_method == EndpointConfig().car_auc_method
 
 
 @pytest.mark.parametrize(

@@ -117,11 +117,22 @@ def test_doris_prednisolone_limit(dose: float, rule: str, on_treatment: bool) ->
 
 
 @pytest.mark.parametrize(
-    ("pga", "rule", "remission"),
-    [(0.4, "<0.5", True), (0.5, "<0.5", False), (0.5, "<=0.5", True), (0.6, "<=0.5", False)],
+    ("pga", "rule", "on_treatment", "off_treatment"),
+    [
+        (0.4, "<0.5", True, True),
+        (0.5, "<0.5", False, True),
+        (0.5, "<=0.5", True, True),
+        (0.6, "<=0.5", False, False),
+        (0.6, "<0.5", False, False),
+    ],
 )
-def test_doris_pga_limit(pga: float, rule: str, remission: bool) -> None:
-    assert doris(pga=pga, options={"pga_rule": rule}) == (remission, remission)
+def test_doris_pga_limit(pga: float, rule: str, on_treatment: bool, off_treatment: bool) -> None:
+    """On treatment: the 2021 definition, "cSLEDAI=0 and PhGA <0.5" (final recommendation, Table 2
+    of van Vollenhoven 2021), or the option. Off treatment is the 2017 framework's category and
+    keeps its wording, "SELENA-SLEDAI PGA <=0.5 (scale 0-3)" (DORIS definitions as tabulated in
+    Table 1 of doi:10.1093/rheumatology/keaa420, PMC7719036): a drug-free PGA of exactly 0.5 is
+    in remission off treatment although not in the 2021 on-treatment remission."""
+    assert doris(pga=pga, options={"pga_rule": rule}) == (on_treatment, off_treatment)
 
 
 def test_doris_off_treatment_allows_antimalarials_only() -> None:

@@ -15,9 +15,11 @@ level every output is ``None`` (no expansion, not 0). Cmax is the highest quanti
 Tmax its earliest time; Clast and Tlast are the last quantifiable level and its time over the whole
 profile. AUC0-28d starts from (0, 0) when day 0 was not sampled, uses trapezoids up to day 28 and
 interpolates the level at day 28 between the bracketing samples; it is ``None`` when sampling stops
-before day 28. By default every trapezoid is linear; ``options.auc_method = "linear_up_log_down"``
-uses logarithmic trapezoids (and log interpolation) where the level falls between two positive
-values, as Phoenix WinNonlin and the R package PKNCA do. The half-life is ln 2 / lambda_z, with
+before day 28. By default the trapezoids are linear while the level rises or stays and logarithmic
+(with log interpolation) where it falls between two positive values, "linear-up/log-down" as in
+Phoenix WinNonlin and the R package PKNCA and as the endpoints library computes it;
+``options.auc_method = "linear"`` makes every trapezoid linear. The output ``auc_0_28d_method``
+names the rule that made ``auc_0_28d``. The half-life is ln 2 / lambda_z, with
 lambda_z the negative least-squares slope of ln(level) on time over the chosen terminal points.
 """
 
@@ -53,7 +55,7 @@ SOURCE = (
 )
 AUC_END_DAY = Decimal(28)
 MIN_HALF_LIFE_POINTS = 3
-OUTPUTS = ("cmax", "tmax_d", "auc_0_28d", "clast", "tlast_d", "t_half_d")
+OUTPUTS = ("cmax", "tmax_d", "auc_0_28d", "auc_0_28d_method", "clast", "tlast_d", "t_half_d")
 
 CarLevel = lab("car_level")
 """A CAR-T level (>= 0) in the assay's unit."""
@@ -63,9 +65,9 @@ Sample = tuple[Decimal, Decimal]
 
 
 class PkOptions(Record):
-    """CONVENTION: ``"linear"`` trapezoids (default) or ``"linear_up_log_down"``."""
+    """CONVENTION: ``"linear_up_log_down"`` trapezoids (default) or ``"linear"``."""
 
-    auc_method: Literal["linear", "linear_up_log_down"] = "linear"
+    auc_method: Literal["linear_up_log_down", "linear"] = "linear_up_log_down"
 
 
 class PkRecord(Record):
@@ -154,13 +156,15 @@ def score(record: Mapping[str, Any] | PkRecord) -> InstrumentResult:
     tmax = min(t for t, c in quantified.items() if c == cmax)
     tlast = max(quantified)
     profile = [(t, quantified.get(t, Decimal(0))) for t, _ in series]
+    auc = auc_to(profile, AUC_END_DAY, method)
     t_half, lambda_z = half_life(rec.half_life_points, quantified, tmax)
     return InstrumentResult(
         instrument=KEY,
         outputs={
             "cmax": float(cmax),
             "tmax_d": plain(tmax),
-            "auc_0_28d": auc_to(profile, AUC_END_DAY, method),
+            "auc_0_28d": auc,
+            "auc_0_28d_method": None if auc is None else method,
             "clast": float(quantified[tlast]),
             "tlast_d": plain(tlast),
             "t_half_d": t_half,
@@ -218,9 +222,10 @@ register(
             FieldSpec(
                 "options.auc_method",
                 "enum",
-                allowed="linear, linear_up_log_down",
-                default="linear",
-                description="CONVENTION: trapezoid rule of AUC0-28d",
+                allowed="linear_up_log_down, linear",
+                default="linear_up_log_down",
+                description="CONVENTION: trapezoid rule of AUC0-28d (the endpoints default); the "
+                "output auc_0_28d_method names the rule used",
             ),
         ),
     )

@@ -8,9 +8,13 @@ study endpoint built on visit-level results). A patient is in remission on treat
 SLEDAI is 0 (serology does not count), the physician global assessment is below 0.5 on the 0-3
 scale, prednisolone or equivalent is at most 5 mg/day, and no antimalarial, immunosuppressive or
 biologic treatment was started or raised since the previous visit (stable maintenance is allowed).
-Remission off treatment additionally requires no glucocorticoid at all and no immunosuppressive or
-biologic drug; antimalarials remain allowed. Drug-free remission after CAR-T therapy is the
-off-treatment result.
+The 2021 definition is a single, on-treatment definition. Remission off treatment is the 2017
+framework's category (van Vollenhoven R et al., Ann Rheum Dis 2017;76:554-61), reported here in
+that framework's wording: clinical SLEDAI 0, physician global assessment at most 0.5 (the 2017
+definitions read "SELENA-SLEDAI PGA <=0.5 (scale 0-3)", as tabulated in Table 1 of
+doi:10.1093/rheumatology/keaa420, PMC7719036), no glucocorticoid, no immunosuppressive or biologic
+drug, antimalarials at a maintenance dose (not changed). Drug-free remission after CAR-T therapy is
+this result.
 
 A drug class is ``stable`` when no agent was added and no dose raised since the prior visit and
 ``changed`` otherwise (CONVENTION: the paper does not quantify stability; the caller decides).
@@ -18,7 +22,8 @@ A drug class is ``stable`` when no agent was added and no dose raised since the 
 Configurable choices (reported with every result):
 
 * ``options.steroid_rule``: ``"<=5"`` mg/day (abstract; default) or ``"<5"`` (final table wording);
-* ``options.pga_rule``: ``"<0.5"`` (2021 definition; default) or ``"<=0.5"`` (2017 framework).
+* ``options.pga_rule``: ``"<0.5"`` (2021 definition; default) or ``"<=0.5"`` (2017 framework), for
+  the on-treatment result; the off-treatment result always uses the 2017 ``<= 0.5``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from immunoreset.clinical.sle.sledai import ClinicalSledaiTotal, SledaiTotal
 KEY = "doris_2021"
 
 DrugStatus = Literal["none", "stable", "changed"]
+OFF_TREATMENT_PGA_RULE = "<=0.5"
+"""PGA limit of remission off treatment, in the wording of the 2017 framework."""
 
 
 class DorisOptions(Record):
@@ -78,16 +85,18 @@ def score(record: Mapping[str, Any] | DorisRecord) -> InstrumentResult:
         "no_treatment_change": "changed" not in drugs,
     }
     off_criteria = {
+        "pga_2017": meets(rec.pga, OFF_TREATMENT_PGA_RULE),
         "no_prednisolone": rec.prednisolone_mg_day == 0,
+        "antimalarial_maintenance": rec.antimalarial != "changed",
         "no_immunosuppressive": rec.immunosuppressive == "none",
         "no_biologic": rec.biologic == "none",
     }
-    on_treatment = all(on_criteria.values())
+    off_treatment = on_criteria["clinical_sledai_zero"] and all(off_criteria.values())
     return InstrumentResult(
         instrument=KEY,
         outputs={
-            "doris_remission_on_treatment": on_treatment,
-            "doris_remission_off_treatment": on_treatment and all(off_criteria.values()),
+            "doris_remission_on_treatment": all(on_criteria.values()),
+            "doris_remission_off_treatment": off_treatment,
         },
         components={**on_criteria, **off_criteria},
         options=rec.options.model_dump(),
@@ -147,7 +156,8 @@ OPTION_FIELDS = (
         "enum",
         allowed="<0.5, <=0.5",
         default="<0.5",
-        description="PGA limit (2021 definition <0.5; 2017 framework <=0.5)",
+        description="PGA limit of the on-treatment result (2021 definition <0.5; 2017 "
+        "framework <=0.5); off treatment always uses the 2017 <=0.5",
     ),
 )
 

@@ -187,11 +187,31 @@ def raw_items(raw: SledaiRaw, arthritis_rule: ArthritisRule = ">=2") -> tuple[st
     return in_table_order(switched, SLEDAI_WEIGHTS)
 
 
+def contradictions(items: Iterable[str], raw: SledaiRaw, arthritis_rule: str) -> tuple[str, ...]:
+    """Flags for descriptors listed as present whose measured value says absent.
+
+    A listed descriptor still scores (it may have been present earlier in the window, or the raw
+    value may be a different measurement), but a proteinuria of 0.1 g/24 h next to a ticked
+    proteinuria, or one inflamed joint next to arthritis under the ``">2"`` rule, is usually a
+    data-entry slip, so the result names it: ``<descriptor>_listed_but_raw_value_absent``.
+    """
+    listed = set(items)
+    triggers = {**RAW_TRIGGERS, "inflamed_joint_count": ("arthritis", arthritis_rule)}
+    return tuple(
+        f"{descriptor}_listed_but_raw_value_absent"
+        for name, (descriptor, rule) in triggers.items()
+        if descriptor in listed
+        and (value := getattr(raw, name)) is not None
+        and not meets(value, rule)
+    )
+
+
 def score(record: Mapping[str, Any] | SledaiRecord) -> InstrumentResult:
     """Score SLEDAI-2K and clinical SLEDAI for one visit.
 
     Outputs ``sledai_2k`` (0-105) and ``clinical_sledai`` (0-101). Components list the descriptors
-    that scored with their weights and those switched on by raw values.
+    that scored with their weights and those switched on by raw values; flags name listed
+    descriptors that their raw value contradicts (:func:`contradictions`).
     """
     rec = parse_record(SledaiRecord, record)
     from_raw = raw_items(rec.raw, rec.options.arthritis_rule)
@@ -206,6 +226,7 @@ def score(record: Mapping[str, Any] | SledaiRecord) -> InstrumentResult:
             "scored": {key: SLEDAI_WEIGHTS[key] for key in present},
             "from_raw": from_raw,
         },
+        flags=contradictions(rec.items, rec.raw, rec.options.arthritis_rule),
         options=rec.options.model_dump(),
     )
 
