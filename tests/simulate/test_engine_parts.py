@@ -1,0 +1,234 @@
+"""The integrator's parts tested alone: step-size controller, dense output, sparse LU, the order
+of the RODAS4 step, and the failure modes a whole-patient test cannot isolate (a singular iteration
+matrix, a chattering switch, outputs that go negative)."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import pytest
+
+from immunoreset.model.core import DoseInput, Model, Parameter, State
+from immunoreset.simulate import controller, rodas4
+from immunoreset.simulate.engine import BatchResult, SolverSettings, check_nonnegative, simulate
+from immunoreset.simulate.interpolate import hermite
+from immunoreset.simulate.kernels import kernel_for
+from immunoreset.simulate.sparsity import dense_colouring
+from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK
+from immunoreset.therapy.regimen import DosingEvents
+
+
+def test_controller_bounds_and_no_growth_after_rejection() -> None:
+    q = rodas4.ORDER_EST
+    assert controller.step_factor(0.0, q, False) == controller.FAC_MAX
+    assert controller.step_factor(1e-12, q, False) == controller.FAC_MAX
+    assert controller.step_factor(1e12, q, False) == controller.FAC_MIN
+    assert controller.step_factor(1.0, q, False) == pytest.approx(controller.SAFETY)
+    assert controller.step_factor(1e-6, q, True) == 1.0  # right after a rejection: no growth
+    assert controller.step_factor(math.inf, q, False) == controller.FAC_NOT_FINITE
+    assert controller.step_factor(math.nan, q, True) == controller.FAC_NOT_FINITE
+
+
+def test_hermite_reproduces_cubics_exactly() -> None:
+    """Cubic Hermite interpolation is exact for cubic polynomials (to rounding)."""
+    c = np.array([0.3, -1.2, 0.7, 2.0])
+    f = lambda t: c[0] + c[1] * t + c[2] * t**2 + c[3] * t**3  # noqa: E731
+    df = lambda t: c[1] + 2 * c[2] * t + 3 * c[3] * t**2  # noqa: E731
+    t0, h = 0.4, 0.9
+    out = np.empty(1)
+    for theta in np.linspace(0, 1, 11):
+        hermite(theta, h, np.array([f(t0)]), np.array([df(t0)]), np.array([f(t0 + h)]),
+                np.array([df(t0 + h)]), out)  # fmt: skip
+        assert out[0] == pytest.approx(f(t0 + theta * h), rel=1e-13, abs=1e-13)
+
+
+def _lu_solve(a: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray]:
+    n = a.shape[0]
+    lu = a.copy()
+    piv = np.empty(n, dtype=np.int64)
+    nz = [np.empty(k, dtype=np.int64) for k in (n + 1, n * n, n + 1, n * n)]
+    if not rodas4.lu_factor(lu, piv, *nz):
+        return False, b
+    x = b.copy()
+    rodas4.lu_solve(lu, piv, *nz, x)
+    return True, x
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sparse_lu_matches_dense_solve(seed: int) -> None:
+    """Random sparse matrices (about 15 % non-zeros, some needing row interchanges) against
+    numpy's dense LAPACK solve; tolerance 1e-9 relative, well above the rounding of a
+    condition number below 1e4 (checked)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 30))
+    a = np.where(rng.random((n, n)) < 0.15, rng.normal(size=(n, n)), 0.0)
+    a += np.diag(rng.normal(size=n) * 0.5)  # small diagonals force pivoting
+    if np.linalg.cond(a) > 1e4:
+        a += np.eye(n) * 3.0
+    assert np.linalg.cond(a) < 1e4
+    b = rng.normal(size=n)
+    ok, x = _lu_solve(a, b)
+    assert ok
+    np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-9, atol=1e-12)
+
+
+def test_sparse_lu_reports_a_singular_matrix() -> None:
+    a = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0], [0.0, 0.0, 1.0]])
+    assert _lu_solve(a, np.ones(3))[0] is False
+
+
+# A small model family written in this file: the engine specialises it in memory (it is not part
+# of the package, so it is not cached on disk).
+P_RATE = 0
+
+
+@numba.njit
+def _init_one(p, y0):
+    y0[0] = 1.0
+
+
+@numba.njit
+def _no_switches(t, y, p, g):
+    pass
+
+
+@numba.njit
+def _no_dose(k, amount, p, y):
+    pass
+
+
+@numba.njit
+def _observe_first(t, y, p, out):
+    out[0] = y[0]
+
+
+@numba.njit
+def _riccati(t, y, p, mode, dydt):
+    """y' = -r y^2, y(0) = 1: exact solution 1 / (1 + r t)."""
+    dydt[0] = -p[P_RATE] * y[0] * y[0]
+
+
+@numba.njit
+def _linear(t, y, p, mode, dydt):
+    """y' = r y (r chosen so that the first iteration matrix is exactly singular)."""
+    dydt[0] = p[P_RATE] * y[0]
+
+
+@numba.njit
+def _relay(t, y, p, mode, dydt):
+    """Pushed up below 1 and down above 1: no consistent mode at y = 1 (chattering)."""
+    dydt[0] = 1.0 - 2.0 * mode[0]
+
+
+@numba.njit
+def _relay_switch(t, y, p, g):
+    g[0] = y[0] - 1.0
+
+
+@numba.njit
+def _relay_init(p, y0):
+    y0[0] = 0.5
+
+
+def _model(name: str, rhs, switches=_no_switches, init=_init_one, switch_names=()) -> Model:
+    return Model(
+        name=name,
+        title=name,
+        reference="test",
+        description="test model",
+        states=(State("y", "1", "test state"),),
+        parameters=(
+            Parameter("rate", 1.0, "1/day", "rate", "test", "assumption", 0.0, "", 0.1, 10.0),
+        ),
+        inputs=(DoseInput("none", "1", "unused"),),
+        observables=("car_t_blood",),
+        switch_names=switch_names,
+        initial_state=init,
+        rhs=rhs,
+        switches=switches,
+        dose=_no_dose,
+        observe=_observe_first,
+    )
+
+
+NO_EVENTS = DosingEvents(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros((1, 0)))
+
+
+def test_rodas4_step_has_order_four() -> None:
+    """Fixed steps on y' = -y^2: halving the step divides the global error at t = 1 by about
+    2^4 = 16 (observed order between 3.7 and 4.3: the asymptotic range is reached at these steps),
+    and the embedded error estimate of one step shrinks like h^4 (local order 3 + 1)."""
+    model = _model("riccati", _riccati)
+    kern = kernel_for(model)
+    colours = dense_colouring(1)
+    p = np.array([1.0])
+    n = 1
+    work = {k: np.zeros(n) for k in ("f0", "dfdt", "ynew", "err", "work", "ytmp", "ftmp")}
+    jac = np.zeros((n, n))
+    lu = np.zeros((n, n))
+    piv = np.zeros(n, dtype=np.int64)
+    nz = (np.zeros(n + 1, np.int64), np.zeros(n * n, np.int64), np.zeros(n + 1, np.int64),
+          np.zeros(n * n, np.int64))  # fmt: skip
+    k = np.zeros((rodas4.N_STAGES, n))
+    mode = np.zeros(0)
+
+    def integrate(h: float) -> tuple[float, float]:
+        y, t, first_err = np.array([1.0]), 0.0, None
+        for _ in range(round(1.0 / h)):
+            kern._rhs(t, y, p, mode, work["f0"])
+            kern.jacobian(t, y, p, mode, work["f0"], np.array([1e-12]), jac, work["ytmp"],
+                          work["ftmp"], colours.colour_ptr, colours.colour_cols, colours.col_ptr,
+                          colours.row_idx)  # fmt: skip
+            assert kern.rodas_step(t, y, p, mode, work["f0"], work["dfdt"], jac, h, work["ynew"],
+                                   work["err"], work["work"], lu, piv, nz, k, work["ytmp"],
+                                   work["ftmp"])  # fmt: skip
+            if first_err is None:
+                first_err = abs(work["err"][0])
+            y = work["ynew"].copy()
+            t += h
+        return abs(y[0] - 0.5), first_err
+
+    (e1, l1), (e2, l2), (e3, _) = integrate(0.1), integrate(0.05), integrate(0.025)
+    for coarse, fine in ((e1, e2), (e2, e3)):
+        assert 3.7 < math.log2(coarse / fine) < 4.3
+    assert 3.5 < math.log2(l1 / l2) < 4.5
+
+
+def test_singular_iteration_matrix_halves_the_step() -> None:
+    """y' = r y with r = 1 / (h_init * gamma): the first iteration matrix I/(h gamma) - J is
+    exactly zero. The engine halves the step and goes on instead of failing the patient."""
+    model = _model("singular", _linear)
+    settings = SolverSettings(h_init=1e-3)
+    rate = 1.0 / (settings.h_init * rodas4.GAMMA)
+    res = simulate(model, np.array([[rate]]), NO_EVENTS, np.array([0.0, 1e-3]), settings)
+    assert res.status[0] == OK
+    assert res.stats[0, 1] >= 1  # the singular attempt counts as a rejected step
+    assert res.values[0, -1, 0] == pytest.approx(math.exp(rate * 1e-3), rel=1e-5)
+
+
+def test_chattering_switch_is_reported_not_burned() -> None:
+    model = _model("relay", _relay, _relay_switch, _relay_init, ("above_one",))
+    res = simulate(model, np.array([[1.0]]), NO_EVENTS, np.arange(0.0, 3.0), SolverSettings())
+    assert res.status[0] == CHATTERING
+    assert res.stats[0, 0] + res.stats[0, 1] < 1000  # detected early, not at max_steps
+    assert "switch 'above_one'" in res.status_message(0)
+    assert res.stats[0, 3] == pytest.approx(0.5, abs=1e-6)  # y reaches 1 at t = 0.5
+
+
+def _batch(values: np.ndarray) -> BatchResult:
+    n, t = values.shape
+    return BatchResult(np.arange(n), np.arange(float(t)), ("b_cells_blood",), values[:, :, None],
+                       np.zeros(n, dtype=np.int64), np.zeros((n, 5)), np.zeros((n, 1)))  # fmt: skip
+
+
+def test_tiny_negative_outputs_become_zero_larger_ones_fail() -> None:
+    """Tolerance: atol + rtol * max|value| of the patient's trajectory (here 1e-6 + 1e-6 * 100)."""
+    values = np.array([[100.0, 1.0, -1e-5, 0.5], [100.0, 1.0, -5e-3, 0.5]])
+    res = _batch(values)
+    check_nonnegative(res, rtol=1e-6, atol=1e-6)
+    assert res.status[0] == OK and res.values[0, 2, 0] == 0.0
+    assert res.status[1] == NEGATIVE_OUTPUT
+    assert np.isnan(res.values[1, 2:, 0]).all() and res.values[1, 1, 0] == 1.0
+    assert "b_cells_blood = -0.005 cells/uL at day 2" in res.status_message(1)
