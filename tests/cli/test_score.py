@@ -142,7 +142,7 @@ def test_unknown_column_is_exit_2_and_output_untouched(tmp_path: Path, capsys):
     records.write_text("id,temp_c,tempc\n1,38,\n", encoding="utf-8")
     out = tmp_path / "out.csv"
     out.write_text("earlier result\n", encoding="utf-8")
-    assert main(["score", "astct_crs", str(records), "--out", str(out)]) == 2
+    assert main(["score", "astct_crs", str(records), "--out", str(out), "--overwrite"]) == 2
     assert "column 'tempc' is not a field of astct_crs" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "earlier result\n"
 
@@ -186,7 +186,7 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ";".join(_cell(item) for item in value)
+        return ";".join(_cell(item) for item in value) or "none"  # an empty cell is "not recorded"
     return str(value)
 
 

@@ -3,13 +3,16 @@
 Usage::
 
     immunoreset score --list
-    immunoreset score INSTRUMENT --template [--out TEMPLATE.csv]
-    immunoreset score INSTRUMENT RECORDS.csv [--out SCORED.csv]
+    immunoreset score INSTRUMENT --template [--out TEMPLATE.csv [--overwrite]]
+    immunoreset score INSTRUMENT RECORDS.csv [--out SCORED.csv [--overwrite]]
 
-The CSV layout (one row per assessment, columns named after the instrument's fields) is described in
-:mod:`immunoreset.clinical.csvio`. Exit codes: 0 every row scored; 1 some rows were invalid (each is
-reported on stderr with its row and line number; the valid rows are still written); 2 unknown
-instrument, unreadable file or unusable header (one line on stderr, nothing written).
+The CSV layout (one row per assessment or visit, columns named after the instrument's fields) is
+described in :mod:`immunoreset.clinical.csvio`. ``--out`` refuses an existing file unless
+``--overwrite`` is given, never replaces the records file itself, and writes atomically. Files
+larger than :data:`MAX_INPUT_BYTES` are not read. Exit codes: 0 every row scored; 1 some rows were
+invalid (each is reported on stderr with its row and line number; the valid rows are still
+written); 2 unknown instrument, unreadable file or a file that cannot be read as a whole (no
+header, unknown or missing column, a column in another unit; one line on stderr, nothing written).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from immunoreset.clinical.csvio import (
 )
 
 PROG = "immunoreset score"
+MAX_INPUT_BYTES = 100 * 1024 * 1024
+"""Largest records file read (100 MB); a larger export should be split."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -47,6 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--template", action="store_true", help="write a fillable CSV template for INSTRUMENT"
     )
     parser.add_argument("--out", type=Path, help="output file (default: standard output)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out file (never RECORDS)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -84,7 +92,52 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return "--template takes no RECORDS file"
     if not args.template and not args.records:
         return "give a RECORDS.csv file to score, or --template"
+    if args.overwrite and not args.out:
+        return "--overwrite needs --out"
     return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one file (links and relative paths resolved)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _output_problem(args: argparse.Namespace) -> str | None:
+    """Why ``--out`` may not be written, or ``None``."""
+    out = args.out
+    if out is None:
+        return None
+    if args.records is not None and _same_file(out, args.records):
+        return f"--out {out} is the records file; write the scores to another file"
+    if out.exists() and not args.overwrite:
+        return f"--out {out} exists; give --overwrite to replace it"
+    if out.is_dir():
+        return f"--out {out} is a folder"
+    return None
+
+
+def read_records(path: Path) -> str:
+    """The text of a records file (UTF-8, a byte-order mark allowed), at most MAX_INPUT_BYTES.
+
+    Raises :class:`CsvLayoutError` for a file too large or not UTF-8 text, and :class:`OSError`
+    when it cannot be read.
+    """
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_INPUT_BYTES + 1)
+    if len(raw) > MAX_INPUT_BYTES:
+        raise CsvLayoutError(
+            f"the file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; split it"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvLayoutError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}); "
+            "save it as CSV UTF-8"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,16 +153,19 @@ def run(args: argparse.Namespace) -> int:
             f"unknown instrument {args.instrument!r}; see 'immunoreset score --list'",
             EXIT_BAD_INPUT,
         )
+    problem = _output_problem(args)
+    if problem:
+        return fail(problem, EXIT_BAD_INPUT)
     buffer = io.StringIO()
     if args.template:
         template(args.instrument, buffer)
     else:
         try:
-            text = args.records.read_text(encoding="utf-8-sig")
-            table = score_csv(args.instrument, io.StringIO(text))
+            text = read_records(args.records)
+            table = score_csv(args.instrument, io.StringIO(text, newline=""))
         except OSError as exc:
             return fail(f"cannot read {args.records}: {exc.strerror or exc}", EXIT_BAD_INPUT)
-        except (UnicodeDecodeError, csv.Error, CsvLayoutError) as exc:
+        except (csv.Error, CsvLayoutError) as exc:
             return fail(f"{args.records}: {exc}", EXIT_BAD_INPUT)
         write_csv(table, buffer)
     try:

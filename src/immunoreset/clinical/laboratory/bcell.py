@@ -190,7 +190,7 @@ register(
         fields=(
             FieldSpec(
                 "days",
-                "list[number]",
+                "list[day]",
                 "days",
                 "distinct; days < 0 are dropped",
                 True,

@@ -187,7 +187,7 @@ register(
         fields=(
             FieldSpec(
                 "times_d",
-                "list[number]",
+                "list[day]",
                 "days",
                 "distinct; times < 0 are dropped",
                 True,
@@ -210,7 +210,7 @@ register(
             ),
             FieldSpec(
                 "half_life_points",
-                "list[number]",
+                "list[day]",
                 "days",
                 ">= 3 distinct sampled times after tmax_d",
                 description="times for the terminal slope; empty = no half-life",
