@@ -101,6 +101,13 @@ def figure_for(table: pd.DataFrame, column: str, status: pd.DataFrame | None = N
         failed = status.loc[status["status"] != 0, "patient_id"]
         n_failed = len(failed)
         table = table[~table["patient_id"].isin(failed)]
+    if table.empty:
+        fig, ax = plt.subplots(figsize=(9.0, 3.8), dpi=110)
+        ax.text(0.5, 0.5, f"no patient to show: {n_failed} failed patient(s)", ha="center",
+                va="center", transform=ax.transAxes)  # fmt: skip
+        ax.set_axis_off()
+        fig.suptitle(label_of(column), fontsize=10)
+        return fig
     bands = band_table(table[["patient_id", "time", column]], column)
     n = int(bands["n"].max()) if len(bands) else 0
     single = n <= 1
