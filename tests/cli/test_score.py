@@ -278,3 +278,93 @@ def test_spreadsheet_quirks_are_tolerated(tmp_path: Path, capsys):
     rows = list(csv.DictReader(io.StringIO(captured.out)))
     assert [row["grade"] for row in rows] == ["1", ""]
     assert "row 2 (line 5): field '<row>'" in captured.err
+
+
+# --- files as clinics export them, and the safety of --out ---------------------------------
+
+CLINIC_ICAHT = (
+    "id,infusion_date,last_followup_day,anc [10^9/L]\n"
+    "# exported from the ward system; ANC in G/L\n"
+    "p1,2024-03-01,2024-03-17,1.5;0.3;0.3;0.3;0.3;0.3;0.3;0.3;0.3;0.3;0.3;0.3;0.3\n"
+    "p2,2024-03-05,,2.0;2.0;0.4;0.4;0.4;0.4;0.4;0.4;0.4;2.0;2.0;2.0\n"
+    "p3,2024-03-05,,2.0;2.0;2000;2.0\n"
+    "p4,2024-03-05,2024-04-30,2.0;null;null;0.4;0.4;0.4;0.4;2.0\n"
+)
+
+
+def test_clinic_csv_scores_good_rows_and_names_the_bad_one(tmp_path: Path, capsys) -> None:
+    """Dates from infusion_date, a blank follow-up day, a unit in the header, a null, and one
+    ANC typed in cells/uL into the G/L column (2000 G/L = 2,000,000 cells/uL)."""
+    records = tmp_path / "icaht.csv"
+    records.write_text(CLINIC_ICAHT, encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    assert main(["score", "icaht_early", str(records), "--out", str(out)]) == 1
+    rows = read_rows(out)
+    assert [row["grade"] for row in rows] == ["4", "2", "", "1"]  # p4: days 3-6 (1-2 interpolated)
+    assert rows[0]["component.follow_up_end_day"] == "16"
+    assert rows[3]["flags"] == "labs_end_before_follow_up"
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"immunoreset score: {records}: row 3 (line 5): field 'anc_per_uL.2'")
+    assert "looks like a value in cells/uL" not in err[0]  # 2,000,000 cells/uL is no unit slip
+    assert "got '2000 x10^9/L'; allowed: 0 or 10-100000 cells/uL" in err[0]
+    assert err[1].endswith("1 of 4 rows invalid; others scored")
+
+
+def test_out_refuses_an_existing_file_unless_overwrite(tmp_path: Path, capsys) -> None:
+    records = tmp_path / "r.csv"
+    records.write_text("temp_c\n38.5\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    out.write_text("keep\n", encoding="utf-8")
+    assert main(["score", "astct_crs", str(records), "--out", str(out)]) == 2
+    assert "exists; give --overwrite" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "keep\n"
+    assert main(["score", "astct_crs", str(records), "--out", str(out), "--overwrite"]) == 0
+    assert read_rows(out)[0]["grade"] == "1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "r.csv"]  # no temp file left
+
+
+@pytest.mark.parametrize("spelling", ["same", "relative", "link"])
+def test_out_never_replaces_the_records_file(
+    spelling: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    records = tmp_path / "r.csv"
+    records.write_text("temp_c\n38.5\n", encoding="utf-8")
+    target = {"same": str(records), "relative": "./r.csv", "link": str(tmp_path / "l.csv")}
+    if spelling == "link":
+        (tmp_path / "l.csv").symlink_to(records)
+    argv = ["score", "astct_crs", str(records), "--out", target[spelling], "--overwrite"]
+    assert main(argv) == 2
+    assert "is the records file" in capsys.readouterr().err
+    assert records.read_text(encoding="utf-8") == "temp_c\n38.5\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "has no header line"),
+        (b"\xff\xfe\x00junk\x00\x81", "not UTF-8 text"),
+        (b"id;temp_c\na;38\n", "looks semicolon-separated"),
+        (b"id,hypotension\na,yes\n", "required column 'temp_c' is missing"),
+        (b"igg_mg_dL\n7\n8\n", None),
+    ],
+)
+def test_unreadable_files_are_one_line_exit_2(
+    content: bytes, message: str | None, tmp_path: Path, capsys
+) -> None:
+    records = tmp_path / "r.csv"
+    records.write_bytes(content)
+    key = "hypogammaglobulinemia" if message is None else "astct_crs"
+    assert main(["score", key, str(records)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err
+    assert (message or "looks like g/L") in captured.err
+
+
+def test_a_file_above_the_size_limit_is_not_read(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("immunoreset.cli.score.MAX_INPUT_BYTES", 10)
+    records = tmp_path / "r.csv"
+    records.write_text("temp_c\n38.5\n38.6\n", encoding="utf-8")
+    assert main(["score", "astct_crs", str(records)]) == 2
+    assert "larger than" in capsys.readouterr().err

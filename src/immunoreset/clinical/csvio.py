@@ -75,6 +75,8 @@ from immunoreset.clinical.units import (
     field_quantity,
     find_unit,
     foreign_unit,
+    implausible_text,
+    is_plausible,
 )
 from immunoreset.clinical.visits import LONGITUDINAL, visit_records
 
@@ -307,13 +309,21 @@ def unflatten(row: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _converted(column: Column, value: Any, unit: Unit | None) -> Any:
-    """``value`` (a number, ``None`` or a list of them) in the field's own unit."""
-    if unit is None or value is None:
+def _converted(column: Column, value: Any, unit: Unit | None, name: str) -> Any:
+    """``value`` (a number, ``None`` or a list of them) in the field's own unit.
+
+    A converted value that is implausible is refused here, where the value as written and its
+    unit are still known (``got '2000 x10^9/L'``).
+    """
+    if unit is None or value is None or column.quantity is None:
         return value
     if isinstance(value, list):
-        return [_converted(column, item, unit) for item in value]
-    return convert(value, unit)
+        return [_converted(column, item, unit, f"{name}.{i}") for i, item in enumerate(value)]
+    converted = convert(value, unit)
+    if not is_plausible(column.quantity, converted):
+        written = f"{value} {unit.label}"
+        raise InstrumentInputError(name, written, implausible_text(column.quantity, converted))
+    return converted
 
 
 def _row_unit(column: Column, cells: Mapping[str, str]) -> Unit | None:
@@ -343,7 +353,8 @@ def row_to_record(layout: Layout, model: type[BaseModel], cells: Mapping[str, st
         spec = column.spec
         if text:
             value = parse_cell(column.kind, column.name, text, infusion)
-            _set_path(record, column.path, _converted(column, value, _row_unit(column, cells)))
+            unit = _row_unit(column, cells)
+            _set_path(record, column.path, _converted(column, value, unit, column.path))
         elif spec is not None and spec.required and column.kind.startswith("list["):
             parts = column.path.split(".")
             _set_path(record, column.path, None if _nullable(model, parts) else [])
@@ -594,11 +605,13 @@ def _check_units(layout: Layout, parsed: Sequence[_Parsed]) -> None:
         values = [v for row in parsed if row.values for v in _lab_values(column, row.values)]
         other = foreign_unit(column.quantity, values)
         if other is not None:
-            shown = ", ".join(str(v) for v in values[:5])
+            nonzero = [str(v) for v in values if v != 0]
+            shown = ", ".join(nonzero[:5]) + (", ..." if len(nonzero) > 5 else "")
+            stem = column.quantity.analyte or column.path
             raise CsvLayoutError(
-                f"column {column.name!r}: every value ({shown}, ...) looks like {other.label}, "
-                f"not {column.quantity.unit.label}; state the unit, e.g. "
-                f"'{column.path} [{other.label}]', or convert the values"
+                f"column {column.name!r}: every value ({shown}) looks like {other.label}, not "
+                f"{column.quantity.unit.label}; state the unit as in '{stem} [{other.label}]' "
+                "or convert the values"
             )
 
 

@@ -232,11 +232,16 @@ def lab(key: str, base: type = Decimal) -> Any:
     return Annotated[base, Field(ge=0), AfterValidator(LabCheck(quantity))]
 
 
+def _quantity_of(metadata: Iterable[Any]) -> LabQuantity | None:
+    """The quantity of the :class:`LabCheck` validator among pydantic ``metadata``, if any."""
+    checks = (getattr(m, "func", None) for m in metadata if isinstance(m, AfterValidator))
+    return next((check.quantity for check in checks if isinstance(check, LabCheck)), None)
+
+
 def quantity_in(annotation: Any) -> LabQuantity | None:
     """The :class:`LabQuantity` attached to a field annotation (inside lists and optionals)."""
     if get_origin(annotation) is Annotated:
-        found = next((m.quantity for m in annotation.__metadata__ if isinstance(m, LabCheck)), None)
-        return found or quantity_in(get_args(annotation)[0])
+        return _quantity_of(annotation.__metadata__) or quantity_in(get_args(annotation)[0])
     return next(filter(None, (quantity_in(arg) for arg in get_args(annotation))), None)
 
 
@@ -250,8 +255,7 @@ def field_quantity(model: type[BaseModel], path: Sequence[str]) -> LabQuantity |
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             return field_quantity(inner, path[1:])
         return None
-    checks = [m.quantity for m in info.metadata if isinstance(m, LabCheck)]
-    return checks[0] if checks else quantity_in(info.annotation)
+    return _quantity_of(info.metadata) or quantity_in(info.annotation)
 
 
 def find_unit(quantity: LabQuantity, text: str, field: str) -> Unit:
