@@ -10,6 +10,7 @@ import io
 
 import pytest
 
+from immunoreset.clinical import InstrumentInputError
 from immunoreset.clinical.csvio import CsvLayoutError, ScoredTable, score_csv
 
 
@@ -212,3 +213,17 @@ def test_long_form_invalid_visit_stops_its_patient_only() -> None:
     assert "row 1" in table.errors[1].message
     assert "pga_baseline" in table.errors[2].message
     assert table.rows[5]["sri4"] == "true"
+
+
+def test_score_visits_is_the_python_api_of_the_long_form() -> None:
+    from immunoreset.clinical.visits import score_visits
+
+    visits = [
+        {"sledai": 10, "pga": 1.0, "bilag": {"renal": "B"}},
+        {"sledai": 6, "pga": 1.2, "bilag": {"renal": "C"}},
+    ]
+    baseline, follow_up = score_visits("sri_4", visits)
+    assert baseline is None
+    assert follow_up is not None and follow_up["sri4"] is True
+    with pytest.raises(InstrumentInputError, match="visit 2: pga_followup"):
+        score_visits("sri_4", [visits[0], {**visits[1], "pga": 4}])

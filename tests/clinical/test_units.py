@@ -7,6 +7,7 @@ Conversions are exact decimal products (1 x10^9/L = 1,000 cells/uL, 1 g/L = 100 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,14 @@ def test_laboratory_fields_are_exactly_the_listed_ones(key: str) -> None:
         path for path in columns(instrument) if field_quantity(instrument.record, path.split("."))
     }
     assert found == LAB_FIELDS.get(key, set())
+
+
+DOCS = (Path(__file__).parents[2] / "docs" / "instruments.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", sorted({p for paths in LAB_FIELDS.values() for p in paths}))
+def test_every_laboratory_field_is_in_the_units_table_of_the_docs(path: str) -> None:
+    assert f"`{path}`" in DOCS
 
 
 @pytest.mark.parametrize("key", sorted(QUANTITIES))
