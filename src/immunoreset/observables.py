@@ -93,6 +93,31 @@ _ALL = (
     Observable("mrss", "points 0-51", "modified Rodnan skin score"),
     Observable("ck", "U/L", "serum creatine kinase"),
     Observable("mmt8", "points 0-80", "manual muscle testing, 8 groups"),
+    # Integrated model: tissues, plasma cells, further antibodies, SLE clinical read-outs
+    Observable("car_t_lymphoid", "cells/uL", "CAR cells in lymphoid tissue (per uL tissue volume)"),
+    Observable("car_t_exhausted_blood", "cells/uL", "exhausted CAR cells in blood"),
+    Observable(
+        "car_t_second_product_blood", "cells/uL", "CAR cells of a co-infused second product"
+    ),
+    Observable("b_cells_lymphoid", "cells/uL", "mature B cells in lymphoid tissue (per uL tissue)"),
+    Observable(
+        "plasma_cells_short",
+        "cells/uL",
+        "plasmablasts and short-lived plasma cells (per uL lymphoid tissue)",
+    ),
+    Observable(
+        "plasma_cells_long", "cells/uL", "long-lived plasma cells in marrow (per uL marrow)"
+    ),
+    Observable("anti_ro", "U/mL", "anti-Ro/SSA IgG"),
+    Observable("vaccine_titre", "IU/mL", "vaccine-induced IgG (tetanus antitoxin)"),
+    Observable("tumour_cells", "cells", "malignant cells in the body"),
+    Observable(
+        "sle_activity", "index", "clinical SLE activity relative to baseline (1 = baseline)"
+    ),
+    Observable("sledai_item_arthritis", "0/1", "SLEDAI-2K descriptor arthritis present"),
+    Observable("sledai_item_hematuria", "0/1", "SLEDAI-2K descriptor hematuria present"),
+    Observable("pga", "points 0-3", "physician global assessment"),
+    Observable("prednisolone_mg_day", "mg/day", "prednisolone or equivalent"),
 )
 
 OBSERVABLES: dict[str, Observable] = {o.name: o for o in _ALL}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from immunoreset.model.core import Model
-from immunoreset.model.models import park2025, stein2019
+from immunoreset.model.models import integrated, park2025, stein2019
 
-MODELS: dict[str, Model] = {m.name: m for m in (stein2019.MODEL, park2025.MODEL)}
+MODELS: dict[str, Model] = {m.name: m for m in (stein2019.MODEL, park2025.MODEL, integrated.MODEL)}
 
 
 def get_model(name: str) -> Model:

@@ -1,0 +1,174 @@
+"""B lineage: marrow precursors, naive and memory B, an autoreactive sub-pool, plasma cells.
+
+States (cells per uL of their compartment): CD19+CD20- marrow precursors; naive and memory B in
+blood and lymphoid tissue; autoreactive naive B in blood and lymphoid tissue; activated autoreactive
+B (memory/germinal-centre) in lymphoid tissue; short-lived plasma cells and plasmablasts (SLPC,
+CD19+ CD20- BCMA+) and long-lived plasma cells in marrow (LLPC, CD19- BCMA+), each split into
+autoreactive and other. Which CAR reaches which population follows from the antigen densities.
+
+* CD19+ precursors pass three marrow stages (pro-B, pre-B, immature; Shahaf 2016) of total mean
+  residence ``1/k_mat`` (Hosseini 2020) with death ``d_pre`` in each, so a CD19 CAR acts on every
+  stage. Production rises up to ``1 + fb_gain`` = 6-fold when mature B cells are depleted (Hosseini
+  2020); matured cells enter blood, a share ``f_ar0`` of them autoreactive. Newly made cells carry
+  only this baseline share: this is what makes a reset possible.
+* Mature B recirculate between blood and lymphoid tissue (Westermann 1992; partition Hosseini 2020),
+  die at ``d_b`` (Hosseini 2020) and become memory B at ``k_nm``; memory B become SLPC at ``k_mp``;
+  SLPC decay at 0.23/day and seed LLPC that decay at 3.2e-4/day (Pasin 2019).
+* Autoreactive naive B are activated at ``k_nm * phi`` and activated autoreactive B expand at
+  ``r_ar * phi`` (logistic), where ``phi`` is disease activity (interferon-alpha relative to
+  baseline, :mod:`.sle`). After a reset, activity and so ``phi`` fall to the basal interferon share,
+  where the net expansion is slow but positive: relapse is possible, and only after B cells return.
+
+Every rate not taken from a source (``k_nm``, ``k_mp``, the SLPC -> LLPC seeding, the precursor
+source, the logistic capacity) is derived so that the pre-treatment state is a steady state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from immunoreset.model.core import State
+from immunoreset.model.kernel import kernel
+from immunoreset.model.models.integrated import body, car, conditioning
+from immunoreset.model.models.integrated.frame import block
+
+BLOCK = block(
+    (
+        State("b_pre1_bm", "cells/uL", "CD19+CD20- B precursors (pro-B), marrow"),
+        State("b_pre2_bm", "cells/uL", "CD19+CD20- B precursors (pre-B), marrow"),
+        State("b_pre3_bm", "cells/uL", "CD19+CD20- B precursors (immature B), marrow"),
+        State("b_nv_bl", "cells/uL", "naive B cells, blood"),
+        State("b_nv_ly", "cells/uL", "naive B cells, lymphoid tissue"),
+        State("b_mem_bl", "cells/uL", "memory B cells, blood"),
+        State("b_mem_ly", "cells/uL", "memory B cells, lymphoid tissue"),
+        State("b_arn_bl", "cells/uL", "autoreactive naive B cells, blood"),
+        State("b_arn_ly", "cells/uL", "autoreactive naive B cells, lymphoid tissue"),
+        State("b_ara_ly", "cells/uL", "activated autoreactive B cells, lymphoid tissue"),
+        State(
+            "pc_short", "cells/uL", "short-lived plasma cells and plasmablasts (per uL lymphoid)"
+        ),
+        State("pc_short_ar", "cells/uL", "autoreactive short-lived plasma cells (per uL lymphoid)"),
+        State("pc_long", "cells/uL", "long-lived plasma cells, marrow"),
+        State("pc_long_ar", "cells/uL", "autoreactive long-lived plasma cells, marrow"),
+    ),
+    "blineage_parameters.csv",
+    after=car.BLOCK,
+)
+PRE, PRE2, PRE3, NV_BL, NV_LY, MEM_BL, MEM_LY, ARN_BL, ARN_LY, ARA, PBS, PBS_AR, PCL, PCL_AR = (
+    BLOCK.s0 + i for i in range(len(BLOCK.states))
+)
+N_PRE = 3
+"""Precursor stages (pro-B, pre-B, immature B; Shahaf 2016) of equal mean residence."""
+(B0, KP_LY, F_MEM, F_AR0, F_ARA0, F_PB, F_PB_AR, PC0, K_MAT, D_PRE, FB_GAIN, D_B, K_BLY, D_PB,
+ D_LLPC, R_AR, CD19_B, CD19_PRE, CD19_PB, CD20_B, BCMA_MEM, BCMA_PB, BCMA_PC) = (
+    BLOCK.p0 + i for i in range(len(BLOCK.parameters))
+)  # fmt: skip
+assert BLOCK.parameters[BCMA_PC - BLOCK.p0].name == "bcma_pc"
+
+
+@kernel
+def baseline(p: np.ndarray) -> tuple:
+    """Pre-treatment pools and the rates derived from them (see the module docstring).
+
+    Returns (nv_bl, nv_ly, mem_bl, mem_ly, arn_bl, arn_ly, ara, pbs, pbs_ar, pcl, pcl_ar, pre
+    (last stage), s_pre, k_lyb, k_nm, k_mp, k_ap, k_pl, ara_cap, mature_amount).
+    """
+    vb, vl, vm = body.volumes(p)
+    k_lyb = p[K_BLY] * vb / (p[KP_LY] * vl)
+    mem_bl = p[F_MEM] * p[B0]
+    naive_bl = (1.0 - p[F_MEM]) * p[B0]
+    nv_bl = (1.0 - p[F_AR0]) * naive_bl
+    arn_bl = p[F_AR0] * naive_bl
+    ly_ref = p[KP_LY] * p[B0]
+    ara = p[F_ARA0] * ly_ref
+    pb_total = p[F_PB] * ly_ref
+    pbs = (1.0 - p[F_PB_AR]) * pb_total
+    pbs_ar = p[F_PB_AR] * pb_total
+    pcl = (1.0 - p[F_PB_AR]) * p[PC0]
+    pcl_ar = p[F_PB_AR] * p[PC0]
+    k_pl = p[D_LLPC] * p[PC0] * vm / (pb_total * vl)
+    mem_ly = (p[K_BLY] + p[D_B]) * mem_bl * vb / (k_lyb * vl)
+    k_mp = (p[D_PB] + k_pl) * pbs / mem_ly
+    memory_input = (k_lyb + p[D_B] + k_mp) * mem_ly - p[K_BLY] * mem_bl * vb / vl
+    naive_arrival = p[K_BLY] * nv_bl * vb / vl
+    k_nm = memory_input * (k_lyb + p[D_B]) / (naive_arrival - memory_input)
+    nv_ly = naive_arrival / (k_lyb + p[D_B] + k_nm)
+    arn_ly = p[K_BLY] * arn_bl * vb / vl / (k_lyb + p[D_B] + k_nm)
+    inflow = ((p[K_BLY] + p[D_B]) * nv_bl - k_lyb * nv_ly * vl / vb) / (1.0 - p[F_AR0])
+    k_stage = N_PRE * p[K_MAT]
+    pre = inflow * vb / (k_stage * vm)  # last stage; each earlier stage is larger by (k+d)/k
+    s_pre = pre * (k_stage + p[D_PRE]) ** N_PRE / k_stage ** (N_PRE - 1)
+    k_ap = (p[D_PB] + k_pl) * pbs_ar / ara
+    ara_cap = ara / (1.0 - (p[D_B] + k_ap - k_nm * arn_ly / ara) / p[R_AR])
+    mature = (nv_bl + mem_bl + arn_bl) * vb + (nv_ly + mem_ly + arn_ly + ara) * vl
+    return (nv_bl, nv_ly, mem_bl, mem_ly, arn_bl, arn_ly, ara, pbs, pbs_ar, pcl, pcl_ar, pre,
+            s_pre, k_lyb, k_nm, k_mp, k_ap, k_pl, ara_cap, mature)  # fmt: skip
+
+
+@kernel
+def initial_state(p: np.ndarray, y0: np.ndarray) -> None:
+    b = baseline(p)
+    order = (NV_BL, NV_LY, MEM_BL, MEM_LY, ARN_BL, ARN_LY, ARA, PBS, PBS_AR, PCL, PCL_AR, PRE3)
+    for i in range(len(order)):
+        y0[order[i]] = b[i]
+    ratio = (N_PRE * p[K_MAT] + p[D_PRE]) / (N_PRE * p[K_MAT])
+    y0[PRE2] = y0[PRE3] * ratio
+    y0[PRE] = y0[PRE2] * ratio
+
+
+@kernel
+def precursors(y: np.ndarray) -> float:
+    """CD19+ precursors of all stages per uL marrow."""
+    return max(y[PRE], 0.0) + max(y[PRE2], 0.0) + max(y[PRE3], 0.0)
+
+
+@kernel
+def mature_amount(y: np.ndarray, p: np.ndarray) -> float:
+    """Mature B cells in blood and lymphoid tissue (cells/L of blood x L, in units of 1e6)."""
+    vb, vl, _ = body.volumes(p)
+    blood = y[NV_BL] + y[MEM_BL] + y[ARN_BL]
+    lymph = y[NV_LY] + y[MEM_LY] + y[ARN_LY] + y[ARA]
+    return blood * vb + lymph * vl
+
+
+@kernel
+def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, phi: float, u_ld: float,
+        dydt: np.ndarray) -> None:  # fmt: skip
+    """``theta``: bound antigen fractions (:mod:`.binding`); ``phi``: disease activity (1 at
+    baseline); ``u_ld``: lymphotoxic exposure rate (:mod:`.conditioning`)."""
+    vb, vl, vm = body.volumes(p)
+    (_, _, _, _, _, _, _, _, _, _, _, _, s_pre, k_lyb, k_nm, k_mp, k_ap, k_pl, ara_cap,
+     mature0) = baseline(p)  # fmt: skip
+    ld = p[conditioning.LOGKILL_B] * u_ld
+    # Kill rates by compartment (0 blood, 1 lymphoid, 2 marrow) and antigen profile.
+    k_nv_bl = car.kill_rate(p, theta, 0, p[CD19_B], p[CD20_B], 0.0)
+    k_mem_bl = car.kill_rate(p, theta, 0, p[CD19_B], p[CD20_B], p[BCMA_MEM])
+    k_nv_ly = car.kill_rate(p, theta, 1, p[CD19_B], p[CD20_B], 0.0)
+    k_mem_ly = car.kill_rate(p, theta, 1, p[CD19_B], p[CD20_B], p[BCMA_MEM])
+    k_pb = car.kill_rate(p, theta, 1, p[CD19_PB], 0.0, p[BCMA_PB])
+    k_pre = car.kill_rate(p, theta, 2, p[CD19_PRE], 0.0, 0.0)
+    k_pc = car.kill_rate(p, theta, 2, 0.0, 0.0, p[BCMA_PC])
+
+    deficit = max(0.0, 1.0 - mature_amount(y, p) / mature0)
+    k_stage = N_PRE * p[K_MAT]
+    out = k_stage + p[D_PRE] + k_pre
+    dydt[PRE] = s_pre * (1.0 + p[FB_GAIN] * deficit) - out * y[PRE]
+    dydt[PRE2] = k_stage * y[PRE] - out * y[PRE2]
+    dydt[PRE3] = k_stage * y[PRE2] - out * y[PRE3]
+    inflow = k_stage * y[PRE3] * vm / vb
+    k_act = k_nm * phi
+    for bl, ly, source, kb, kl, out in (
+        (NV_BL, NV_LY, (1.0 - p[F_AR0]) * inflow, k_nv_bl, k_nv_ly, k_nm),
+        (ARN_BL, ARN_LY, p[F_AR0] * inflow, k_nv_bl, k_nv_ly, k_act),
+        (MEM_BL, MEM_LY, 0.0, k_mem_bl, k_mem_ly, k_mp),
+    ):
+        exchange = p[K_BLY] * y[bl] - k_lyb * y[ly] * vl / vb
+        dydt[bl] = source - exchange - (p[D_B] + ld + kb) * y[bl]
+        dydt[ly] = exchange * vb / vl - (p[D_B] + ld + kl + out) * y[ly]
+    dydt[MEM_LY] += k_nm * y[NV_LY]
+    growth = p[R_AR] * phi * (1.0 - y[ARA] / ara_cap)
+    dydt[ARA] = k_act * y[ARN_LY] + (growth - p[D_B] - ld - k_ap - k_mem_ly) * y[ARA]
+    dydt[PBS] = k_mp * y[MEM_LY] - (p[D_PB] + k_pl + k_pb) * y[PBS]
+    dydt[PBS_AR] = k_ap * y[ARA] - (p[D_PB] + k_pl + k_pb) * y[PBS_AR]
+    dydt[PCL] = k_pl * y[PBS] * vl / vm - (p[D_LLPC] + k_pc) * y[PCL]
+    dydt[PCL_AR] = k_pl * y[PBS_AR] * vl / vm - (p[D_LLPC] + k_pc) * y[PCL_AR]

@@ -1,0 +1,220 @@
+"""CAR cells: two product slots, three compartments, five phenotypes.
+
+Each slot (``a`` = the product; ``b`` = a second product given in a co-infusion) holds CAR cells in
+blood, lymphoid tissue and marrow, each as stem-like/naive (SCM) -> central memory (CM) -> effector
+memory (EM) -> effector (EFF), plus exhausted (EXH) cells reached under chronic engagement. CD4+ and
+CD8+ cells share one chain; the product's CD4:CD8 split weights the expansion rate (CD4+ expand
+1.12 times slower, Park 2025). In compartment ``c``, with ``a_c = e_c / (EC50 + e_c)`` the
+saturating engagement (``e_c``: engaged receptors per CAR cell, :mod:`.binding`):
+
+    kp   = kexp * m_exp * a_c * (1 + h_amp * lymphopenia)     antigen-driven expansion (Kimmel 2021)
+    g    = rho_c * ln(K_C / (host T + CAR T in blood))          Gompertz competition (Kimmel 2021)
+    SCM' = (g - d_scm m_death - rm1 m_diff a_c) SCM    engaged stem-like cells divide into CM
+    CM'  = (kp + g - d_mem m_death - rm2 m_diff) CM + (kp + rm1 m_diff a_c) SCM
+    EM'  = (kp + g - d_mem m_death - rm3 m_diff - k_exh m_exh a_c) EM + rm2 m_diff CM
+    EFF' = -(d_eff + k_exh m_exh a_c) EFF + rm3 m_diff EM
+    EXH' = k_exh m_exh a_c (EM + EFF) - d_exh EXH
+
+Every pool dies in every compartment (Park 2025's marrow pool never dies). Cells leave blood for
+tissues at ``k_b_tissue`` (a share ``f_lymphoid`` to lymphoid tissue, the rest to marrow) and return
+at ``k_tissue_b`` (Singh 2021). The construct acts only through the multipliers ``m_*`` (see
+:func:`construct`): costimulation (CD28, 4-1BB, both), generation 1 and 5, and an IL-18 payload.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from immunoreset.model.core import State
+from immunoreset.model.kernel import kernel
+from immunoreset.model.models.integrated import body, host
+from immunoreset.model.models.integrated.frame import block
+
+SLOTS = ("a", "b")
+COMPARTMENTS = ("blood", "lymphoid", "marrow")
+PHENOTYPES = (
+    ("scm", "stem-like/naive"),
+    ("cm", "central-memory"),
+    ("em", "effector-memory"),
+    ("eff", "effector"),
+    ("exh", "exhausted"),
+)
+N_PHEN = len(PHENOTYPES)
+N_COMP = len(COMPARTMENTS)
+SCM, CM, EM, EFF, EXH = range(N_PHEN)
+
+BLOCK = block(
+    tuple(
+        State(f"car_{s}_{ph}_{c}", "cells/uL", f"{desc} CAR cells of product slot {s}, {c}")
+        for s in SLOTS
+        for c in COMPARTMENTS
+        for ph, desc in PHENOTYPES
+    ),
+    "car_parameters.csv",
+    after=host.BLOCK,
+)
+CAR0 = BLOCK.s0
+SLOT_STATES = N_COMP * N_PHEN
+
+SLOT_PARAMETERS = (
+    "pct_cd4", "pct_scm", "pct_cm", "pct_em", "pct_eff", "rec_cd19", "rec_cd20", "rec_bcma",
+    "kd_cd19", "kd_cd20", "kd_bcma", "costim_cd28", "costim_41bb", "generation", "payload_il18",
+)  # fmt: skip
+N_SLOT_PARAMETERS = len(SLOT_PARAMETERS)
+SLOT_P0 = BLOCK.p("a_pct_cd4")
+assert all(
+    BLOCK.p(f"{s}_{n}") == SLOT_P0 + k * N_SLOT_PARAMETERS + i
+    for k, s in enumerate(SLOTS)
+    for i, n in enumerate(SLOT_PARAMETERS)
+), "product-slot parameter rows must share one layout"
+(PCT_CD4, PCT_SCM, PCT_CM, PCT_EM, PCT_EFF, REC_CD19, REC_CD20, REC_BCMA, KD_CD19, KD_CD20,
+ KD_BCMA, COSTIM_CD28, COSTIM_41BB, GENERATION, PAYLOAD_IL18) = range(N_SLOT_PARAMETERS)  # fmt: skip
+
+(KEXP, RATIO_KEXP, EC50_EXP, RM1, RM2, RM3, D_SCM, D_MEM, D_EFF, K_EXH, D_EXH, H_AMP, RHO_C, K_C,
+ K_B_TISSUE, K_TISSUE_B, F_LYMPHOID, KKILL_MAX, KC50_KILL, F_TISSUE_KILL, CD28_KEXP, CD28_DIFF,
+ CD28_EXH, CD28_DEATH, GEN1_KEXP, GEN1_DEATH, IL18_KEXP, GEN5_EXH, GEN5_DEATH) = (
+    BLOCK.p(n) for n in (
+        "kexp_max_cd8", "ratio_kexp", "ec50_exp", "rm1", "rm2", "rm3", "d_scm", "d_mem", "d_eff",
+        "k_exh", "d_exh", "h_amp", "rho_c", "k_c", "k_b_tissue", "k_tissue_b", "f_lymphoid",
+        "kkill_max", "kc50_kill", "f_tissue_kill", "cd28_kexp", "cd28_diff", "cd28_exh",
+        "cd28_death", "gen1_kexp", "gen1_death", "il18_kexp", "gen5_exh", "gen5_death",
+    )
+)  # fmt: skip
+CELLS_PER_UL_PER_L = 1e6
+
+
+@kernel
+def idx(slot: int, comp: int, phen: int) -> int:
+    """State index of a CAR pool."""
+    return CAR0 + slot * SLOT_STATES + comp * N_PHEN + phen
+
+
+@kernel
+def slot_param(p: np.ndarray, slot: int, which: int) -> float:
+    """Product parameter ``which`` (e.g. :data:`REC_CD19`) of a slot."""
+    return p[SLOT_P0 + slot * N_SLOT_PARAMETERS + which]
+
+
+@kernel
+def construct(p: np.ndarray, slot: int) -> tuple[float, float, float, float]:
+    """Multipliers (expansion, differentiation, exhaustion, death) of a slot's construct.
+
+    4-1BB generation 2 is the reference (all 1). CD28 applies its multipliers; with 4-1BB as well
+    (generation 3) the differentiation, exhaustion and death multipliers are halved in log scale.
+    Generation 1 ignores costimulation; generation 5 and an IL-18 payload multiply on top.
+    """
+    gen = slot_param(p, slot, GENERATION)
+    m_exp, m_diff, m_exh, m_death = 1.0, 1.0, 1.0, 1.0
+    if gen < 1.5:
+        m_exp = p[GEN1_KEXP]
+        m_death = p[GEN1_DEATH]
+    elif slot_param(p, slot, COSTIM_CD28) > 0.5:
+        m_exp = p[CD28_KEXP]
+        power = 0.5 if slot_param(p, slot, COSTIM_41BB) > 0.5 else 1.0
+        m_diff = p[CD28_DIFF] ** power
+        m_exh = p[CD28_EXH] ** power
+        m_death = p[CD28_DEATH] ** power
+    if gen > 4.5:
+        m_exh *= p[GEN5_EXH]
+        m_death *= p[GEN5_DEATH]
+    if slot_param(p, slot, PAYLOAD_IL18) > 0.5:
+        m_exp *= p[IL18_KEXP]
+    return m_exp, m_diff, m_exh, m_death
+
+
+@kernel
+def active(y: np.ndarray, slot: int, comp: int) -> float:
+    """CAR cells of a slot in a compartment that can engage antigen (all but exhausted)."""
+    total = 0.0
+    for k in range(EXH):
+        total += max(y[idx(slot, comp, k)], 0.0)
+    return total
+
+
+@kernel
+def blood_total(y: np.ndarray) -> float:
+    total = 0.0
+    for s in range(len(SLOTS)):
+        for k in range(N_PHEN):
+            total += max(y[idx(s, 0, k)], 0.0)
+    return total
+
+
+@kernel
+def _chain(y: np.ndarray, p: np.ndarray, dydt: np.ndarray, slot: int, comp: int, a: float,
+           kp: float, g: float) -> None:  # fmt: skip
+    m_exp, m_diff, m_exh, m_death = construct(p, slot)
+    base = idx(slot, comp, 0)
+    scm, cm, em, eff, exh = y[base], y[base + 1], y[base + 2], y[base + 3], y[base + 4]
+    to_cm = p[RM1] * m_diff * a * scm
+    to_em = p[RM2] * m_diff * cm
+    to_eff = p[RM3] * m_diff * em
+    exh_rate = p[K_EXH] * m_exh * a
+    grow = kp * m_exp + g
+    # Engaged stem-like cells divide into central-memory daughters (asymmetric division) rather
+    # than into more stem-like cells, so the stem-like pool is a reservoir, not an expanding pool.
+    divide = kp * m_exp * scm
+    dydt[base] += (g - p[D_SCM] * m_death) * scm - to_cm
+    dydt[base + 1] += (grow - p[D_MEM] * m_death) * cm + to_cm + divide - to_em
+    dydt[base + 2] += (grow - p[D_MEM] * m_death - exh_rate) * em + to_em - to_eff
+    dydt[base + 3] += -(p[D_EFF] + exh_rate) * eff + to_eff
+    dydt[base + 4] += exh_rate * (em + eff) - p[D_EXH] * exh
+
+
+@kernel
+def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, lymphopenia: float,
+        dydt: np.ndarray) -> None:  # fmt: skip
+    """``engaged[slot, comp]``: engaged receptors per active CAR cell (:mod:`.binding`)."""
+    vb, vl, vm = body.volumes(p)
+    crowd = max(y[host.CD4T] + y[host.CD8T] + blood_total(y), 1.0)
+    g = p[RHO_C] * math.log(p[K_C] / crowd)
+    boost = 1.0 + p[H_AMP] * lymphopenia
+    to_l = p[K_B_TISSUE] * p[F_LYMPHOID]
+    to_m = p[K_B_TISSUE] * (1.0 - p[F_LYMPHOID])
+    back = p[K_TISSUE_B]
+    for s in range(len(SLOTS)):
+        f4 = slot_param(p, s, PCT_CD4) / 100.0
+        kexp = p[KEXP] * ((1.0 - f4) + f4 / p[RATIO_KEXP]) * boost
+        for k in range(N_PHEN):
+            ib, il, im = idx(s, 0, k), idx(s, 1, k), idx(s, 2, k)
+            dydt[ib] = -(to_l + to_m) * y[ib] + back * (y[il] * vl + y[im] * vm) / vb
+            dydt[il] = to_l * y[ib] * vb / vl - back * y[il]
+            dydt[im] = to_m * y[ib] * vb / vm - back * y[im]
+        for c in range(N_COMP):
+            e = engaged[s, c]
+            a = e / (p[EC50_EXP] + e)
+            _chain(y, p, dydt, s, c, a, kexp * a, g)
+
+
+@kernel
+def infuse(p: np.ndarray, y: np.ndarray, slot: int, cells: float) -> None:
+    """Add ``cells`` CAR+ cells to the blood of ``slot``, split by the product's phenotype mix."""
+    vb, _, _ = body.volumes(p)
+    per_ul = cells / (vb * CELLS_PER_UL_PER_L)
+    shares = (
+        slot_param(p, slot, PCT_SCM),
+        slot_param(p, slot, PCT_CM),
+        slot_param(p, slot, PCT_EM),
+        slot_param(p, slot, PCT_EFF),
+    )
+    total = shares[0] + shares[1] + shares[2] + shares[3]
+    for k in range(4):
+        y[idx(slot, 0, k)] += per_ul * shares[k] / total
+
+
+@kernel
+def kill_rate(p: np.ndarray, theta: np.ndarray, comp: int, cd19: float, cd20: float,
+              bcma: float) -> float:  # fmt: skip
+    """Killing rate (1/day) of a target cell carrying the given antigen densities in ``comp``.
+
+    ``theta[slot, comp, antigen]`` is the bound fraction of each antigen (:mod:`.binding`), so a
+    cell carries ``q`` engaged antigens; killing saturates in ``q`` (Park 2025) and is less
+    efficient in tissue than in blood (Hosseini 2020).
+    """
+    q = 0.0
+    for s in range(len(SLOTS)):
+        q += cd19 * theta[s, comp, 0] + cd20 * theta[s, comp, 1] + bcma * theta[s, comp, 2]
+    efficiency = 1.0 if comp == body.BLOOD else p[F_TISSUE_KILL]
+    return p[KKILL_MAX] * efficiency * q / (p[KC50_KILL] + q)
