@@ -43,7 +43,7 @@ def test_every_column_has_a_unit(two_patients):
 
 def test_table_without_observables_skips_everything(make_table):
     endpoints = compute_endpoints(make_table([0, 1, 2]))
-    assert list(endpoints.patient.columns) == ["patient_id"]
+    assert list(endpoints.patient.columns) == ["patient_id", "evaluable", "not_evaluable_reason"]
     assert list(endpoints.visits.columns) == ["patient_id", "visit_day", "time"]
     assert len(endpoints.notes) >= 8
 
@@ -83,3 +83,23 @@ def test_write_endpoints(two_patients, tmp_path):
     assert patient["car_cmax"].isna().tolist() == [False, True]
     notes = (tmp_path / "out" / "endpoints_notes.txt").read_text().splitlines()
     assert notes == list(endpoints.notes)
+
+
+def test_failed_patients_are_not_evaluable(make_table):
+    """A failed simulation keeps its outputs before the failure; they are never scored."""
+    times = [0.0, 7.0, 14.0]
+    table = pd.concat(
+        [make_table(times, 0, b_cells_blood=[100, 0.5, 0.1]),
+         make_table(times, 1, b_cells_blood=[100, 0.2, float("nan")])],
+        ignore_index=True,
+    )  # fmt: skip
+    status = pd.DataFrame(
+        {"patient_id": [0, 1], "status": [0, 1], "status_message": ["ok", "maximum steps"]}
+    )
+    endpoints = compute_endpoints(table, status=status)
+    row = endpoints.patient.set_index("patient_id").loc[1]
+    assert not row["evaluable"] and row["not_evaluable_reason"] == "simulation failed: maximum steps"
+    assert endpoints.patient.set_index("patient_id").loc[0, "evaluable"]
+    assert pd.isna(row["b_cell_nadir"])
+    assert endpoints.patient.set_index("patient_id").loc[0, "b_cell_nadir"] == 0.1
+    assert any("1 patient(s) not evaluable" in note for note in endpoints.notes)

@@ -16,5 +16,11 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def kernel(func: F) -> F:
-    """Compile ``func`` lazily with numba (IEEE semantics: no fast-math reordering)."""
-    return numba.njit(cache=True)(func)  # type: ignore[return-value]
+    """Compile ``func`` lazily with numba (IEEE semantics: no fast-math reordering).
+
+    Not cached on disk by itself: a model function reads index constants computed at import from
+    its parameter and state tables, which numba's per-file cache would not notice changing. The
+    engine caches each model's whole integrator instead, under a fingerprint of every file of the
+    model's package (see :mod:`immunoreset.simulate.kernels`).
+    """
+    return numba.njit(cache=False)(func)  # type: ignore[return-value]

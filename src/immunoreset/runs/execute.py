@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import yaml
 
 from immunoreset import __version__
@@ -28,10 +29,9 @@ from immunoreset.model.registry import get_model
 from immunoreset.runs import directory as rd
 from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.runs.interrupt import raise_if_requested
-from immunoreset.runs.result import Result
 from immunoreset.runs.tables import (
     output_units,
-    patient_frame,
+    patient_table,
     trajectory_schema,
     trajectory_table,
     units_of_schema,
@@ -40,6 +40,9 @@ from immunoreset.runs.tables import (
 from immunoreset.scenario.load import scenario_from_text
 from immunoreset.scenario.schema import Scenario
 from immunoreset.simulate.engine import BatchResult, simulate
+
+if TYPE_CHECKING:
+    from immunoreset.runs.result import Result
 
 Progress = Callable[[int], None]
 _VERSIONED = ("numpy", "scipy", "numba", "pandas", "pyarrow", "pydantic", "matplotlib")
@@ -67,7 +70,7 @@ def batches(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset()) ->
         params = inputs.parameters(ids)
         batch = simulate(
             inputs.model, params, inputs.events(params), inputs.times, inputs.settings,
-            inputs.t_start, ids,
+            inputs.t_start, ids, inputs.model.typical_parameters(inputs.overrides),
         )  # fmt: skip
         raise_if_requested()
         yield index, batch
@@ -82,21 +85,23 @@ def run(scenario: Scenario, progress: Progress | None = None, threads: int | Non
         result = ir.run(ir.load_scenario("examples/park2025_sle_typical.yaml"))
         result.trajectories.head()
     """
+    from immunoreset.runs.result import Result
+
     set_threads(threads)
     inputs = prepare(scenario)
     keep = inputs.output_index()
     started = time.perf_counter()
-    tables, frames = [], []
+    tables, patients = [], []
     for _, batch in batches(inputs):
         tables.append(trajectory_table(batch, inputs.outputs, keep))
-        frames.append(patient_frame(batch, inputs.model.parameter_names))
+        patients.append(patient_table(batch, inputs.model.parameter_names))
         if progress is not None:
             progress(len(batch.patient_ids))
     trajectories = pa.concat_tables(tables).to_pandas()
     return Result(
         scenario=scenario,
         trajectories=with_units(trajectories, output_units(inputs.outputs)),
-        patients=pd.concat(frames, ignore_index=True),
+        patients=pa.concat_tables(patients).to_pandas(),
         parameter_names=inputs.model.parameter_names,
         seconds=time.perf_counter() - started,
     )
@@ -228,8 +233,7 @@ def run_to_directory(
         for index, batch in batches(inputs, skip=done):
             rd.write_chunk(
                 work, index, trajectory_table(batch, inputs.outputs, keep),
-                pa.Table.from_pandas(patient_frame(batch, inputs.model.parameter_names),
-                                     preserve_index=False),
+                patient_table(batch, inputs.model.parameter_names),
             )  # fmt: skip
             done.add(index)
             n_failed += int(np.count_nonzero(batch.status))
@@ -261,8 +265,8 @@ def run_to_directory(
 def _count_failed(work: Path, done: set[int]) -> int:
     if not done:
         return 0
-    table = pd.read_parquet(work / rd.PARAMETERS, columns=["status"])
-    return int(np.count_nonzero(table["status"].to_numpy()))
+    table = pq.read_table(work / rd.PARAMETERS, columns=["status"])
+    return int(np.count_nonzero(table.column("status").to_numpy()))
 
 
 def _after_failure(exc: BaseException, out: Path, work: Path | None, mode: rd.Mode, created: bool,
@@ -298,6 +302,8 @@ def _after_failure(exc: BaseException, out: Path, work: Path | None, mode: rd.Mo
 
 def read_run(run_dir: str | Path) -> Result:
     """Load a run directory (complete or interrupted) as a :class:`Result`."""
+    from immunoreset.runs.result import Result
+
     path = Path(run_dir)
     if not rd.is_run_directory(path):
         raise rd.RunDirectoryError(f"{path}: not an immunoreset run directory (no {rd.RUN_FILE})")
@@ -310,7 +316,7 @@ def read_run(run_dir: str | Path) -> Result:
     return Result(
         scenario=scenario,
         trajectories=with_units(trajectories, units_of_schema(dataset.schema)),
-        patients=pd.read_parquet(path / rd.PARAMETERS),
+        patients=pq.read_table(path / rd.PARAMETERS).to_pandas(),
         parameter_names=get_model(scenario.model).parameter_names,
         seconds=float(meta.get("seconds", 0.0)),
         run_dir=path,

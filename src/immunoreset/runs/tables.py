@@ -9,12 +9,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from immunoreset.observables import OBSERVABLES
 from immunoreset.simulate.engine import BatchResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PATIENT = "patient_id"
 TIME = "time"
@@ -60,15 +64,21 @@ def trajectory_table(batch: BatchResult, outputs: tuple[str, ...], keep: list[in
     return pa.Table.from_arrays(columns, schema=trajectory_schema(outputs))
 
 
-def patient_frame(batch: BatchResult, parameter_names: tuple[str, ...]) -> pd.DataFrame:
-    df = pd.DataFrame(batch.params, columns=list(parameter_names))
-    df.insert(0, PATIENT, batch.patient_ids.astype(np.int64))
-    df.insert(1, "status", batch.status.astype(np.int64))
-    df.insert(2, "status_message", [batch.status_message(i) for i in range(len(batch.status))])
-    df.insert(3, "steps_accepted", batch.stats[:, 0].astype(np.int64))
-    df.insert(4, "steps_rejected", batch.stats[:, 1].astype(np.int64))
-    df.insert(5, "switch_crossings", batch.stats[:, 2].astype(np.int64))
-    return df
+def patient_table(batch: BatchResult, parameter_names: tuple[str, ...]) -> pa.Table:
+    """One row per patient: id, status and message, solver statistics, every parameter."""
+    columns = {
+        PATIENT: pa.array(batch.patient_ids.astype(np.int64)),
+        "status": pa.array(batch.status.astype(np.int64)),
+        "status_message": pa.array(
+            [batch.status_message(i) for i in range(len(batch.status))], pa.string()
+        ),
+        "steps_accepted": pa.array(batch.stats[:, 0].astype(np.int64)),
+        "steps_rejected": pa.array(batch.stats[:, 1].astype(np.int64)),
+        "switch_crossings": pa.array(batch.stats[:, 2].astype(np.int64)),
+    }
+    for j, name in enumerate(parameter_names):
+        columns[name] = pa.array(np.ascontiguousarray(batch.params[:, j]))
+    return pa.table(columns)
 
 
 def with_units(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:

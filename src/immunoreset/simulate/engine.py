@@ -137,12 +137,16 @@ def simulate(
     settings: SolverSettings | None = None,
     t_start: float | None = None,
     patient_ids: np.ndarray | None = None,
+    pattern_parameters: np.ndarray | None = None,
 ) -> BatchResult:
     """Integrate every row of ``params`` and record all model observables at ``t_out`` (days).
 
     Integration starts at ``t_start`` (default: the earlier of the first event and the first
-    output time) from the model's pre-treatment state. The model's compiled integrator comes from
-    :func:`immunoreset.simulate.kernels.kernel_for` (compiled once, then cached on disk).
+    output time) from the model's pre-treatment state. ``pattern_parameters`` are the parameters
+    at which the Jacobian sparsity is probed (default: the model's typical patient; a run passes
+    its scenario's typical patient, whose product may couple other states). The model's compiled
+    integrator comes from :func:`immunoreset.simulate.kernels.kernel_for` (compiled once, then
+    cached on disk).
     """
     settings = settings or SolverSettings()
     params = np.ascontiguousarray(params, dtype=np.float64)
@@ -158,11 +162,9 @@ def simulate(
     status = np.zeros(n, dtype=np.int64)
     if n:
         kernel = kernel_for(model)
-        colours = colouring_for(model, settings.sparse_jacobian)
-        y0s = np.empty((n, model.n_states))
-        kernel.initial_batch(params, y0s)
+        colours = colouring_for(model, settings.sparse_jacobian, pattern_parameters)
         kernel.solve_batch(
-            params, y0s, len(model.switch_names), float(t_start),
+            params, model.n_states, len(model.switch_names), float(t_start),
             events.times, events.inputs, events.amounts, t_out,
             settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
             settings.h_max, settings.max_steps, model.autonomous,

@@ -435,21 +435,17 @@ def solve_patient(
 
 @numba.njit(parallel=True, cache=True)
 def solve_batch(
-    params, y0s, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
+    params, n_states, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
     rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
     out, stats, status,
 ) -> None:  # fmt: skip
-    """Integrate every patient of ``params[N, P]`` in parallel; outputs in ``out[N, T, O]``."""
+    """Integrate every patient of ``params[N, P]`` in parallel from the model's pre-treatment
+    state; outputs in ``out[N, T, O]``."""
     for i in numba.prange(params.shape[0]):
+        y0 = np.empty(n_states)
+        _initial_state(params[i], y0)
         status[i] = solve_patient(
-            params[i], y0s[i], n_switch, t_start, ev_t, ev_input, ev_amounts[i], t_out, rtol,
+            params[i], y0, n_switch, t_start, ev_t, ev_input, ev_amounts[i], t_out, rtol,
             atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
             out[i], stats[i],
         )  # fmt: skip
-
-
-@numba.njit(parallel=True, cache=True)
-def initial_batch(params, y0s) -> None:
-    """Pre-treatment state of every patient of ``params[N, P]`` into ``y0s[N, n_states]``."""
-    for i in numba.prange(params.shape[0]):
-        _initial_state(params[i], y0s[i])

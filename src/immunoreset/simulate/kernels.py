@@ -10,8 +10,8 @@ second instead of compiling for about ten.
 
 The file name carries a fingerprint of everything the machine code depends on (the template, the
 numerical modules it imports, the model's source files, and the numba, numpy and Python versions),
-so an edited model or engine never meets a stale cache. The Jacobian sparsity probe
-(:mod:`.sparsity`) is cached beside it.
+so an edited model, parameter table or engine never meets a stale cache. The Jacobian sparsity
+probe (:mod:`.sparsity`) is cached beside it, keyed also by the parameters it was probed with.
 
 Models whose functions are not importable from the ``immunoreset`` package (a model written in a
 notebook, say) are specialised in memory and compiled in each process. If the cache folder cannot
@@ -88,15 +88,17 @@ def _import_path(fn: Callable[..., object]) -> tuple[str, str] | None:
 
 
 def _sources(paths: list[tuple[str, str]]) -> list[Path]:
-    """Every source file the compiled code may depend on: the engine's numerical modules and
-    the ``.py`` files of each model function's package folder."""
-    folders = {Path(__file__).parent}
+    """Every file the compiled code may depend on: the engine's numerical modules, and every file
+    (code and data: index constants are computed from parameter and state tables at import) of
+    the package folder of each model function and of the model framework."""
+    files = set(Path(__file__).parent.glob("*.py"))
+    folders = {Path(sys.modules["immunoreset.model.core"].__file__ or "").parent}
     for module, _ in paths:
         folders.add(Path(sys.modules[module].__file__ or "").parent)
-    kernel_py = Path(sys.modules["immunoreset.model.kernel"].__file__ or "")
-    files = {kernel_py}
     for folder in folders:
-        files.update(folder.rglob("*.py"))
+        files.update(
+            f for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts
+        )
     return sorted(files)
 
 
@@ -113,7 +115,7 @@ def fingerprint(model: Model) -> str | None:
     for module, name in paths:  # type: ignore[misc]
         digest.update(f"{module}:{name}".encode())
     for path in _sources(paths):  # type: ignore[arg-type]
-        digest.update(path.name.encode())
+        digest.update(str(path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
 
@@ -165,7 +167,7 @@ def _load_in_memory(model: Model) -> ModuleType:
 
 
 def kernel_for(model: Model) -> ModuleType:
-    """The compiled integrator module of ``model`` (``solve_batch``, ``initial_batch``, ...)."""
+    """The compiled integrator module of ``model`` (``solve_batch`` and its parts)."""
     key = tuple(_functions(model).values())
     if key not in _LOADED:
         fp = fingerprint(model)
@@ -179,11 +181,16 @@ def kernel_for(model: Model) -> ModuleType:
     return _LOADED[key]
 
 
-def colouring_for(model: Model, sparse: bool) -> Colouring:
-    """The Jacobian colouring of ``model``: probed once, then read from the cache folder."""
+def colouring_for(model: Model, sparse: bool, p: np.ndarray | None = None) -> Colouring:
+    """The Jacobian colouring of ``model`` probed at parameters ``p`` (default: the typical
+    patient): probed once, then read from the cache folder.
+
+    Parameters can switch couplings on or off (a product's target antigens, say), so a run probes
+    at its own typical parameters rather than the model's defaults.
+    """
     if not sparse:
         return dense_colouring(model.n_states)
-    p = model.typical_parameters()
+    p = model.typical_parameters() if p is None else np.ascontiguousarray(p, dtype=np.float64)
     scales = np.array([s.atol_scale for s in model.states])
     key = (*_functions(model).values(), p.tobytes(), scales.tobytes())
     if key in _COLOURINGS:

@@ -1,0 +1,61 @@
+"""Start-up time: how long a fresh process takes to reach its first simulated patient.
+
+Each measurement is a new Python process that imports immunoreset, loads a one-patient scenario and
+simulates it; the time is taken from just before the process is started to the moment it reports
+the first patient done (interpreter start-up, imports, compile or cache load, and the patient). The
+first process of a model meets an empty compile cache (a fresh temporary ``IMMUNORESET_CACHE_DIR``);
+the following ones load the cached integrator. Used by ``bench_engine.py``; runnable alone::
+
+    python benchmarks/startup.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = {"stein2019": "stein2019_typical.yaml", "park2025": "park2025_sle_typical.yaml"}
+
+CHILD = r"""
+import sys
+import immunoreset as ir
+result = ir.run(ir.load_scenario(sys.argv[1]))
+assert result.n_failed == 0
+print("first patient done", flush=True)
+"""
+
+
+def _one(scenario: Path, cache: Path) -> float:
+    env = os.environ | {"IMMUNORESET_CACHE_DIR": str(cache)}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", CHILD, str(scenario)], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def measure(repeats: int = 3) -> dict[str, dict[str, object]]:
+    """Cold and cached start-up seconds per example model."""
+    out: dict[str, dict[str, object]] = {}
+    for model, name in EXAMPLES.items():
+        with tempfile.TemporaryDirectory(prefix="immunoreset-cache-") as cache:
+            cold = _one(ROOT / "examples" / name, Path(cache))
+            warm = [_one(ROOT / "examples" / name, Path(cache)) for _ in range(repeats)]
+        out[model] = {
+            "cold_seconds": round(cold, 2),
+            "cached_seconds": [round(w, 2) for w in warm],
+            "cached_median_seconds": round(statistics.median(warm), 2),
+            "target_cached_seconds": 2.0,
+        }
+        print(model, out[model], flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(), indent=2))

@@ -1,0 +1,35 @@
+"""The notebook example in docs/api.md runs as written (every ```python block, in order)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_api_doc_examples_run(monkeypatch) -> None:
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 5
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "docs/api.md", "exec"), namespace)
+    assert namespace["result"].n_failed == 0  # type: ignore[attr-defined]
+    assert os.path.exists(namespace["folder"] / "b_cells.png")  # type: ignore[operator]
+
+
+def test_import_is_light() -> None:
+    """``import immunoreset`` loads no engine, table or plotting library (checked in a fresh
+    interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, immunoreset; heavy = {'numba', 'pandas', 'pyarrow', 'matplotlib', 'scipy'};"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
