@@ -1,0 +1,49 @@
+"""The compiled integrator is cached across processes, and its cache key sees every file the
+compiled code depends on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from immunoreset.model.registry import get_model
+from immunoreset.simulate import kernels
+
+CHILD = """
+import json, sys
+import immunoreset as ir
+from immunoreset.simulate.kernels import kernel_for
+result = ir.run(ir.load_scenario(sys.argv[1]))
+stats = kernel_for(ir.get_model("stein2019")).solve_batch.stats
+print(json.dumps({"hits": sum(stats.cache_hits.values()), "misses": sum(stats.cache_misses.values()),
+                  "failed": result.n_failed}))
+"""
+
+
+def test_cache_key_covers_code_and_parameter_tables() -> None:
+    model = get_model("park2025")
+    paths = [kernels._import_path(fn) for fn in kernels._functions(model).values()]
+    names = {p.name for p in kernels._sources(paths)}  # type: ignore[arg-type]
+    assert {"park2025.py", "park2025_parameters.csv", "kernel_template.py", "rodas4.py",
+            "core.py"} <= names  # fmt: skip
+    assert kernels.fingerprint(model) == kernels.fingerprint(model)
+    assert kernels.fingerprint(model) != kernels.fingerprint(get_model("stein2019"))
+
+
+@pytest.mark.slow
+def test_second_process_loads_the_cached_integrator(examples_dir: Path, tmp_path: Path) -> None:
+    """A fresh cache folder: the first process compiles and stores; the next one only loads."""
+    env = {"IMMUNORESET_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    scenario = str(examples_dir / "stein2019_typical.yaml")
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", CHILD, scenario], env=env, check=True,
+                             capture_output=True, text=True, timeout=600)  # fmt: skip
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert runs[0]["misses"] >= 1 and runs[0]["failed"] == 0
+    assert runs[1] == {"hits": 1, "misses": 0, "failed": 0}
+    assert list((tmp_path / "cache" / "kernels").glob("stein2019_*.py"))
