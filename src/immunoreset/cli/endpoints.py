@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, fail
+from immunoreset.cli.text import plain
 from immunoreset.endpoints import (
     EndpointConfig,
     ResultTableError,
@@ -54,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "endpoints",
         help="compute trial endpoints from a run's trajectories",
-        description=__doc__.split("\n\n")[0],
+        description=plain(__doc__.split("\n\n")[0]),
     )
     parser.add_argument("run_dir", type=Path, help=f"run folder holding {TRAJECTORIES}")
     parser.add_argument(

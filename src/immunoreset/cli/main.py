@@ -27,6 +27,7 @@ from immunoreset.cli.errors import (
     fail,
     say,
 )
+from immunoreset.cli.text import plain
 from immunoreset.runs.interrupt import Terminated, install_handlers, reset
 
 
@@ -39,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="immunoreset", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="immunoreset", description=plain(__doc__.splitlines()[0]))
     parser.add_argument("--version", action="version", version=f"immunoreset {__version__}")
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an internal error"
