@@ -368,3 +368,13 @@ def test_a_file_above_the_size_limit_is_not_read(tmp_path: Path, monkeypatch, ca
     records.write_text("temp_c\n38.5\n38.6\n", encoding="utf-8")
     assert main(["score", "astct_crs", str(records)]) == 2
     assert "larger than" in capsys.readouterr().err
+
+
+def test_template_states_the_plausible_range_and_other_units_of_laboratory_columns() -> None:
+    buffer = io.StringIO()
+    template("car_hematotox", buffer)
+    header, help_row = list(csv.reader(io.StringIO(buffer.getvalue())))[:2]
+    described = dict(zip(header, help_row, strict=True))
+    assert "plausible 0 or 10-100000 cells/uL" in described["anc_per_uL"]
+    assert "another unit (x10^9/L)" in described["anc_per_uL"]
+    assert "plausible 2-25 g/dL" in described["hb_g_dl"]

@@ -187,7 +187,6 @@ class Layout:
 
     columns: tuple[Column, ...]
     longitudinal: bool
-    passthrough: frozenset[str] = field(default_factory=frozenset)
 
 
 def instrument(key: str) -> Instrument:
@@ -449,7 +448,7 @@ def resolve_header(inst: Instrument, header: Sequence[str]) -> Layout:
     _check_clashes(resolved)
     if not longitudinal:
         _check_required(inst, resolved)
-    return Layout(tuple(resolved), longitudinal, frozenset(passthrough))
+    return Layout(tuple(resolved), longitudinal)
 
 
 def _check_clashes(resolved: Sequence[Column]) -> None:
@@ -716,12 +715,20 @@ def write_csv(table: ScoredTable, sink: TextIO) -> None:
     writer.writerows(table.rows)
 
 
-def describe(spec: FieldSpec) -> str:
-    """One-line description of a column for the template: kind, unit, allowed values, default."""
+def describe(spec: FieldSpec, quantity: LabQuantity | None = None) -> str:
+    """One-line description of a column for the template: kind, unit, allowed values, default.
+
+    A laboratory column states its plausible values and the other units it may be given in.
+    """
     parts = [spec.kind]
     if spec.unit:
         parts.append(f"unit {spec.unit}")
-    if spec.allowed:
+    if quantity is not None:
+        parts.append(f"plausible {quantity.allowed()}")
+        if quantity.others:
+            others = ", ".join(unit.label for unit in quantity.others)
+            parts.append(f"or state another unit ({others}) in the header")
+    elif spec.allowed:
         parts.append(f"allowed {spec.allowed}")
     if spec.required:
         parts.append("required")
@@ -745,7 +752,13 @@ def template(key: str, sink: TextIO) -> None:
     writer = csv.writer(sink, lineterminator="\n")
     writer.writerow([ID_COLUMN, *specs])
     writer.writerow(
-        [f"{COMMENT_PREFIX} text; optional row label", *(describe(s) for s in specs.values())]
+        [
+            f"{COMMENT_PREFIX} text; optional row label",
+            *(
+                describe(spec, field_quantity(inst.record, path.split(".")))
+                for path, spec in specs.items()
+            ),
+        ]
     )
     writer.writerow([f"{COMMENT_PREFIX} {inst.title} ({inst.key}): {CELL_HELP}"])
 

@@ -190,8 +190,9 @@ FIELDS = (
         "list[text]",
         allowed=ITEM_KEYS_TEXT,
         required=True,
-        description="descriptors at the previous assessment; null at a first visit makes the "
-        "no-new-activity criterion not evaluable",
+        description="descriptors at the previous assessment; empty or null = not recorded (a "
+        "first visit: the no-new-activity criterion is not evaluable); none = a previous visit "
+        "without any descriptor",
     ),
     FieldSpec("hemolytic_anemia", "bool", default=False, description="active haemolytic anaemia"),
     FieldSpec("gi_activity", "bool", default=False, description="gastrointestinal lupus activity"),
