@@ -51,12 +51,10 @@ class Longitudinal:
 
     Attributes:
         visit_fields: per-visit columns that are not fields of the record (``sledai``, ...).
-        replaced: record fields that the per-visit columns stand for and so are not read directly.
         build: the record of visit ``index`` from all visits (oldest first).
     """
 
     visit_fields: tuple[FieldSpec, ...]
-    replaced: frozenset[str]
     build: Callable[[Sequence[Visit], int], Built]
 
 
@@ -125,7 +123,7 @@ def _number(name: str, description: str, allowed: str = ">= 0") -> FieldSpec:
 
 
 LONGITUDINAL: dict[str, Longitudinal] = {
-    "lldas": Longitudinal((), frozenset(), _previous_items),
+    "lldas": Longitudinal((), _previous_items),
     **{
         key: Longitudinal(
             (
@@ -138,7 +136,6 @@ LONGITUDINAL: dict[str, Longitudinal] = {
                     for domain in BILAG_DOMAINS
                 ),
             ),
-            frozenset({"sledai", "pga", "bilag"}),
             _paired_sle,
         )
         for key in ("sri_4", "bicla")
@@ -146,7 +143,6 @@ LONGITUDINAL: dict[str, Longitudinal] = {
     **{
         key: Longitudinal(
             tuple(_number(name, f"{name} at the visit") for name in CORE_SET_VISIT),
-            frozenset(CORE_SET_VISIT),
             _core_set_pairs,
         )
         for key in ("myositis_tis_2016", "imacs_doi_2004")
@@ -156,7 +152,6 @@ LONGITUDINAL: dict[str, Longitudinal] = {
             _number(drug + DOSE_SUFFIX, f"{drug} dose at the visit (0 = none)")
             for drug in DRUG_CLASSES
         ),
-        frozenset(),
         _doris_doses,
     ),
 }
