@@ -242,3 +242,14 @@ def test_endpoints_of_a_simulated_population(examples_dir: Path, tmp_path: Path,
     # cells need not fall below 1 cell/uL in this model).
     assert (patient["b_cell_nadir"] < 14.3).all()
     assert patient["anti_dsdna_seroconverted"].all()
+
+
+@pytest.mark.parametrize("argv", [[], ["simulate"], ["validate"], ["models"], ["params"],
+                                  ["endpoints"], ["score"]])  # fmt: skip
+def test_help_text_has_no_rest_markup(argv: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for markup in ("``", ":class:", ":func:", ":mod:"):
+        assert markup not in out, (argv, markup)

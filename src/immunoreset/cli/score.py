@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED, fail
+from immunoreset.cli.text import plain
 from immunoreset.clinical import REGISTRY
 from immunoreset.clinical.csvio import (
     CsvLayoutError,
@@ -43,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score",
         help="score a CSV of assessments with a clinical instrument",
-        description=__doc__.split("\n\n")[0],
+        description=plain(__doc__.split("\n\n")[0]),
     )
     parser.add_argument("instrument", nargs="?", help="instrument key (see --list)")
     parser.add_argument("records", nargs="?", type=Path, help="CSV file, one assessment per row")

@@ -25,6 +25,7 @@ OUTPUT_COLUMNS = {
     "cmax": "car_cmax",
     "tmax_d": "car_tmax_d",
     "auc_0_28d": "car_auc_0_28d",
+    "auc_0_28d_method": "car_auc_0_28d_method",
     "clast": "car_clast",
     "tlast_d": "car_tlast_d",
 }
@@ -37,6 +38,12 @@ def columns(unit: str, observable: str) -> tuple[Column, ...]:
         Column("patient", "car_tmax_d", "day", "earliest time of car_cmax"),
         Column(
             "patient", "car_auc_0_28d", f"{unit} x day", "AUC from day 0 to day 28 (trapezoids)"
+        ),
+        Column(
+            "patient",
+            "car_auc_0_28d_method",
+            "text",
+            "trapezoid rule of car_auc_0_28d (linear_up_log_down or linear)",
         ),
         Column("patient", "car_clast", unit, "last quantifiable level (>= LLOQ)"),
         Column("patient", "car_tlast_d", "day", "persistence: last time with level >= LLOQ"),
