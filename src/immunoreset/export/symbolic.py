@@ -1,0 +1,150 @@
+"""A model's equations as symbolic expressions, read from its own numerical functions.
+
+The model functions are plain Python over flat arrays (compiled by numba for simulation). Run on
+arrays of sympy symbols instead of numbers, the same code yields the equations as expressions: no
+second copy of a model exists to drift from the first. Each function is re-bound to globals in
+which ``math`` and the ``max``/``min``/``abs`` builtins act on symbols, ``np`` makes object arrays
+for scratch space, and the compiled helpers it calls are re-bound the same way.
+
+Discrete switch modes stay numbers (the caller evaluates each combination), so ``if mode[k] >
+0.5`` keeps working; a branch on a *state* value cannot be evaluated on symbols and raises
+:class:`SymbolicError` naming the function.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+TIME = sp.Symbol("time")
+
+
+class SymbolicError(ValueError):
+    """A model function cannot be evaluated on symbols."""
+
+
+def _max(*args: Any) -> Any:
+    return sp.Max(*args)
+
+
+def _min(*args: Any) -> Any:
+    return sp.Min(*args)
+
+
+_MATH = types.SimpleNamespace(
+    exp=sp.exp, log=sp.log, sqrt=sp.sqrt, pow=sp.Pow, tanh=sp.tanh, inf=sp.oo, pi=sp.pi, e=sp.E,
+    fabs=sp.Abs, log10=lambda x: sp.log(x, 10), isfinite=lambda x: True,
+)  # fmt: skip
+
+
+class _NumpyShim:
+    """``np`` for symbolic evaluation: scratch arrays hold objects; elementwise maths is sympy's."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+    @staticmethod
+    def empty(shape: Any, dtype: Any = None) -> np.ndarray:
+        return np.zeros(shape, dtype=object)
+
+    zeros = empty
+    exp = staticmethod(sp.exp)
+    log = staticmethod(sp.log)
+    sqrt = staticmethod(sp.sqrt)
+    maximum = staticmethod(_max)
+    minimum = staticmethod(_min)
+
+
+_OVERRIDES = {"math": _MATH, "np": _NumpyShim(), "max": _max, "min": _min, "abs": sp.Abs}
+
+
+def symbolic(fn: Callable[..., Any], memo: dict[int, Any] | None = None) -> Callable[..., Any]:
+    """``fn`` (a compiled model function or plain function) re-bound to work on symbols."""
+    py = getattr(fn, "py_func", fn)
+    if not isinstance(py, types.FunctionType):
+        return fn
+    memo = {} if memo is None else memo
+    if id(py) in memo:
+        return memo[id(py)]
+    glob = dict(py.__globals__)
+    new = types.FunctionType(py.__code__, glob, py.__name__, py.__defaults__, py.__closure__)
+    memo[id(py)] = new
+    for name in py.__code__.co_names:
+        value = glob.get(name)
+        if hasattr(value, "py_func"):
+            glob[name] = symbolic(value, memo)
+        elif isinstance(value, types.ModuleType) and value.__name__.startswith("immunoreset."):
+            glob[name] = _ModuleProxy(value, memo)  # helpers called as ``module.function(...)``
+    glob.update({k: v for k, v in _OVERRIDES.items() if k in py.__code__.co_names})
+    return _guarded(new)
+
+
+class _ModuleProxy:
+    """A model module whose compiled functions are returned re-bound to symbols."""
+
+    def __init__(self, module: types.ModuleType, memo: dict[int, Any]) -> None:
+        self._module = module
+        self._memo = memo
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._module, name)
+        return symbolic(value, self._memo) if hasattr(value, "py_func") else value
+
+
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except TypeError as exc:
+            if "truth value" in str(exc) or "cannot determine" in str(exc):
+                raise SymbolicError(
+                    f"{fn.__name__}: branches on a state or parameter value ({exc}); write it"
+                    " with max/min or a model switch so it can be exported"
+                ) from None
+            raise
+
+    call.__name__ = fn.__name__
+    return call
+
+
+class Valued(sp.Symbol):
+    """A parameter symbol that knows its value: an ordering test against a number (``if
+    p[X] <= 0.0``, a product switch such as "this CAR binds no CD19") is decided by the value, so
+    structural branches on parameters resolve as they do for the values exported, while the
+    parameter stays a symbol in every expression."""
+
+    value: float
+
+    def __new__(cls, name: str, value: float) -> Valued:
+        obj = super().__new__(cls, name)
+        obj.value = float(value)
+        return obj
+
+    def _decide(self, other: Any, op: Callable[[float, float], bool], fallback: Any) -> Any:
+        if isinstance(other, int | float | sp.Number):
+            return op(self.value, float(other))
+        return fallback(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._decide(other, lambda a, b: a <= b, super().__le__)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._decide(other, lambda a, b: a < b, super().__lt__)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._decide(other, lambda a, b: a >= b, super().__ge__)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._decide(other, lambda a, b: a > b, super().__gt__)
+
+
+def symbols(names: tuple[str, ...] | list[str], values: Any = None) -> np.ndarray:
+    """An object array of sympy symbols, one per name (:class:`Valued` if ``values`` given)."""
+    out = np.empty(len(names), dtype=object)
+    for i, name in enumerate(names):
+        out[i] = sp.Symbol(name) if values is None else Valued(name, values[i])
+    return out
