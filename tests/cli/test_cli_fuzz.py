@@ -1,7 +1,7 @@
 """Property test: every command, driven with mutated arguments and files, keeps its promises.
 
 Hypothesis draws a command line for ``simulate``, ``validate``, ``models``, ``params``,
-``endpoints`` or ``score`` with arguments taken from valid ones, junk, and files that are valid,
+``endpoints``, ``score`` or ``export`` with arguments taken from valid ones, junk, and files that are valid,
 mutated or not there at all. Whatever it draws, the command must finish in process with exit code
 0, 1 or 2, never print a traceback, and report an error as exactly one line. Populations are kept
 to a few Stein 2019 patients so the test stays fast.
@@ -33,7 +33,7 @@ WORDS = st.sampled_from(
     ["--overwrite", "--resume", "--no-plots", "--quiet", "--threads", "0", "1", "99", "--csv",
      "--visits", "-5,28", "0,28", "a,b", "--car-lloq", "-1", "nan", "--auc-method", "linear",
      "--out", "--list", "--template", "--debug", "park2025", "stein2019", "nope", "astct_crs",
-     "sledai_2k", "", "-", "--"]
+     "sledai_2k", "", "-", "--", "--scenario", "--format", "sbml", "--overwrite"]
 )  # fmt: skip
 MAX_PATIENTS = 3
 
@@ -82,7 +82,9 @@ def _run(argv: list[str]) -> tuple[int, str]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
-    command=st.sampled_from(["simulate", "validate", "models", "params", "endpoints", "score"]),
+    command=st.sampled_from(
+        ["simulate", "validate", "models", "params", "endpoints", "score", "export"]
+    ),
     text=scenario_text(),
     extra=st.lists(WORDS, max_size=4),
     target=st.sampled_from(["scenario", "missing", "folder", "run", "csv", "none"]),

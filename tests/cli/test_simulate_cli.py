@@ -245,7 +245,7 @@ def test_endpoints_of_a_simulated_population(examples_dir: Path, tmp_path: Path,
 
 
 @pytest.mark.parametrize("argv", [[], ["simulate"], ["validate"], ["models"], ["params"],
-                                  ["endpoints"], ["score"]])  # fmt: skip
+                                  ["endpoints"], ["score"], ["export"]])  # fmt: skip
 def test_help_text_has_no_rest_markup(argv: list[str], capsys) -> None:
     with pytest.raises(SystemExit) as info:
         main([*argv, "--help"])
