@@ -2,7 +2,8 @@
 
 A thin layer over :func:`immunoreset.runs.run_to_directory`. ``--overwrite`` replaces an earlier
 run (a directory holding ``run.json``) once the new one has completed; anything else at ``--out``
-is never touched. ``--resume`` finishes an interrupted run.
+is never touched. ``--resume`` finishes an interrupted run. ``--workers N`` / ``--scheduler
+ADDRESS`` run the chunks on Dask (same results as one process).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from immunoreset.scenario.load import (
     scenario_from_text,
 )
 
+MAX_WORKERS = 1024
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="simulate a scenario file and write results to a directory")
@@ -34,6 +37,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threads", type=int, help="engine threads (default: all cores; results do not change)"
     )
+    p.add_argument(
+        "--workers", type=int, help="run chunks on a local Dask cluster of N worker processes"
+    )
+    p.add_argument("--scheduler", help="run chunks on an existing Dask cluster (scheduler address)")
     p.set_defaults(run=run)
 
 
@@ -49,11 +56,16 @@ def run(args: argparse.Namespace) -> int:
         set_threads(args.threads)
     except ValueError as exc:
         return fail(f"--{exc}", EXIT_BAD_INPUT)
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        return fail(f"--workers: got {args.workers}; allowed: 1 to {MAX_WORKERS}", EXIT_BAD_INPUT)
+    if args.workers is not None and args.scheduler is not None:
+        return fail("--workers and --scheduler: choose one", EXIT_BAD_INPUT)
     bar = Progress(scenario.population.size, quiet=args.quiet)
     try:
         summary = run_to_directory(
             scenario, args.out, scenario_text=text, overwrite=args.overwrite, resume=args.resume,
-            progress=bar.update, plots=not args.no_plots,
+            progress=bar.update, plots=not args.no_plots, workers=args.workers,
+            scheduler=args.scheduler,
         )  # fmt: skip
     except RunDirectoryError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)

@@ -213,18 +213,39 @@ def done_chunks(path: Path) -> set[int]:
 
 
 def make_work_dir(out: Path, mode: Mode) -> Path:
-    """Where the run writes: ``out`` itself (new, resume) or a private sibling (replace)."""
+    """Where the run starts writing: ``out`` itself to resume, else a private hidden sibling.
+
+    A new run is set up there (lock, ``run.json``, ``scenario.yaml``) and then published under its
+    name in one rename (:func:`publish`), so ``out`` is never a half-made run directory, even if the
+    process is killed. A replacing run stays in the sibling until it has completed.
+    """
     if mode == "resume":
         return out
-    if mode == "new":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.mkdir(exist_ok=True)
-        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     work.chmod(0o777 & ~umask)  # mkdtemp makes the directory private; a run is an ordinary one
     return work
+
+
+def publish(work: Path, out: Path) -> None:
+    """Give a set-up run directory its name (``out`` absent or an empty folder)."""
+    try:
+        os.rename(work, out)
+    except OSError as exc:
+        raise RunDirectoryError(f"{out}: appeared while the run was being set up ({exc})") from None
+
+
+def remove_temporary_files(work: Path) -> int:
+    """Delete the half-written temporary files a killed process left in the run's table folders
+    (names ``.part-NNNNNN.parquet.*.tmp``, ours by construction); returns how many."""
+    removed = 0
+    for folder in (work / TRAJECTORIES, work / PARAMETERS, work):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def prepare_tables(work: Path) -> None:

@@ -30,6 +30,8 @@ from immunoreset.runs import directory as rd
 from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.runs.interrupt import raise_if_requested
 from immunoreset.runs.tables import (
+    ChunkTables,
+    chunk_tables,
     output_units,
     patient_table,
     trajectory_schema,
@@ -186,11 +188,15 @@ def run_to_directory(
     progress: Progress | None = None,
     plots: bool = True,
     threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> RunSummary:
     """Simulate ``scenario`` into the run directory ``out_dir`` (layout: :mod:`.directory`).
 
     ``overwrite`` replaces an earlier run there, only once the new one has completed; ``resume``
-    finishes an interrupted run, skipping the chunks already written. Raises
+    finishes an interrupted run, skipping the chunks already written. ``workers`` runs the chunks
+    on a local Dask cluster of that many processes, ``scheduler`` on an existing Dask cluster
+    (:mod:`.distributed`); results are identical to a single-process run. Raises
     :class:`~immunoreset.runs.directory.RunDirectoryError` if ``out_dir`` cannot take the run
     (it exists and is not an earlier run, is locked, or is not writable). On an exception or an
     interrupt, a new run keeps the chunks it finished (``run.json`` says ``interrupted``; a note
@@ -204,8 +210,7 @@ def run_to_directory(
     if mode == "resume":
         _check_resumable(out, inputs)
     text = scenario_text if scenario_text is not None else yaml.safe_dump(_canonical(scenario))
-    lock_dir = out if mode in ("resume", "replace") else None
-    lock = rd.Lock(lock_dir / rd.LOCK_FILE) if lock_dir is not None else None
+    lock = rd.Lock(out / rd.LOCK_FILE) if mode in ("resume", "replace") else None
     if lock is not None:
         lock.acquire()
     work: Path | None = None
@@ -219,6 +224,7 @@ def run_to_directory(
             lock.acquire()
         rd.prepare_tables(work)
         if mode == "resume":
+            rd.remove_temporary_files(work)
             done = rd.done_chunks(work)
         else:
             rd.write_bytes_atomic(work / rd.SCENARIO_FILE, text.encode("utf-8"))
@@ -227,18 +233,17 @@ def run_to_directory(
         rd.write_json_atomic(
             work / rd.RUN_FILE, run_description(inputs, "running", len(done), n_failed, 0.0)
         )
+        if mode == "new":
+            rd.publish(work, out)
+            work, lock = out, rd.Lock(out / rd.LOCK_FILE)
         if progress is not None and done:
             progress(sum(len(inputs.chunk_ids(i)) for i in done))
-        keep = inputs.output_index()
-        for index, batch in batches(inputs, skip=done):
-            rd.write_chunk(
-                work, index, trajectory_table(batch, inputs.outputs, keep),
-                patient_table(batch, inputs.model.parameter_names),
-            )  # fmt: skip
-            done.add(index)
-            n_failed += int(np.count_nonzero(batch.status))
+        for chunk in _chunks(inputs, done, workers, scheduler):
+            rd.write_chunk(work, chunk.index, chunk.trajectories, chunk.patients)
+            done.add(chunk.index)
+            n_failed += chunk.n_failed
             if progress is not None:
-                progress(len(batch.patient_ids))
+                progress(chunk.n_patients)
         seconds = time.perf_counter() - started
         if plots:
             from immunoreset.report.plots import plot_run
@@ -262,6 +267,18 @@ def run_to_directory(
     return RunSummary(out, inputs.n_patients, n_failed, seconds, resumed)
 
 
+def _chunks(inputs: RunInputs, done: set[int], workers: int | None,
+            scheduler: str | None) -> Iterator[ChunkTables]:  # fmt: skip
+    """Result tables of every chunk not yet done: computed here, or on Dask in any order."""
+    if workers is None and scheduler is None:
+        for index, batch in batches(inputs, skip=done):
+            yield chunk_tables(inputs, index, batch)
+        return
+    from immunoreset.runs.distributed import dask_chunks
+
+    yield from dask_chunks(inputs, done, workers, scheduler)
+
+
 def _count_failed(work: Path, done: set[int]) -> int:
     if not done:
         return 0
@@ -281,7 +298,7 @@ def _after_failure(exc: BaseException, out: Path, work: Path | None, mode: rd.Mo
         exc.add_note(f"nothing was written; the earlier run in {out} is unchanged")
         return
     if mode == "new" and not done:
-        if created:
+        if work != out or created:  # still the private set-up folder
             rd.discard(work)
         else:  # a folder that was empty before: empty it again, keep the folder
             for child in list(work.iterdir()):
@@ -331,7 +348,6 @@ def write_result(result: Result, out_dir: str | Path, overwrite: bool = False,
     mode = rd.check_target(out, overwrite, resume=False)
     if mode == "resume":  # pragma: no cover - check_target never answers resume here
         raise rd.RunDirectoryError(f"{out}: cannot resume from memory")
-    created = not out.exists()
     work = rd.make_work_dir(out, mode)
     try:
         rd.prepare_tables(work)
@@ -355,8 +371,9 @@ def write_result(result: Result, out_dir: str | Path, overwrite: bool = False,
         rd.write_json_atomic(work / rd.RUN_FILE, meta)
         if mode == "replace":
             rd.replace_run(work, out)
+        else:
+            rd.publish(work, out)
     except BaseException:
-        if mode == "replace" or created:
-            rd.discard(work)
+        rd.discard(work)  # the private set-up folder; an earlier run at out is untouched
         raise
     return out

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,8 @@ from immunoreset.simulate.engine import BatchResult
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from immunoreset.runs.inputs import RunInputs
 
 PATIENT = "patient_id"
 TIME = "time"
@@ -95,3 +98,25 @@ def units_of_schema(schema: pa.Schema) -> dict[str, str]:
         if b"unit" in meta:
             out[field.name] = meta[b"unit"].decode("utf-8")
     return out
+
+
+@dataclass(frozen=True)
+class ChunkTables:
+    """The result tables of one chunk of patients, ready to be written."""
+
+    index: int
+    trajectories: pa.Table
+    patients: pa.Table
+    n_patients: int
+    n_failed: int
+
+
+def chunk_tables(inputs: RunInputs, index: int, batch: BatchResult) -> ChunkTables:
+    """Tables of chunk ``index`` from its engine batch."""
+    return ChunkTables(
+        index=index,
+        trajectories=trajectory_table(batch, inputs.outputs, inputs.output_index()),
+        patients=patient_table(batch, inputs.model.parameter_names),
+        n_patients=len(batch.patient_ids),
+        n_failed=int(np.count_nonzero(batch.status)),
+    )
