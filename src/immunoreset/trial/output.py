@@ -1,0 +1,137 @@
+"""The trial folder: what ``immunoreset trial TRIAL.yaml --out DIR`` writes.
+
+| path | content |
+|---|---|
+| ``trial.json`` | design (as validated), seed, counts, decision, power, provenance (versions) |
+| ``trial.yaml`` | the trial file exactly as given |
+| ``arms/<code>/`` | one run directory per arm (``immunoreset.read_run`` reads it) |
+| ``datasets/{adsl,adtte,adlb,adae}.{parquet,csv}`` | ADaM-like datasets |
+| ``datasets/dictionary.csv`` | dataset, variable, type, label |
+| ``analysis/*.csv`` | screening log, arm estimates, differences, Kaplan-Meier curves, replicates |
+| ``report.html`` | the self-contained report; ``figures/*.png`` its figures |
+
+The folder is built under a temporary sibling name and renamed into place when complete, so a
+folder that exists is whole. ``overwrite`` replaces only an earlier trial folder (one holding
+``trial.json``); anything else at the path is left untouched and refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from immunoreset.runs.execute import _versions
+
+if TYPE_CHECKING:
+    from immunoreset.trial.run import TrialResult
+
+TRIAL_FILE = "trial.json"
+
+
+class TrialFolderError(ValueError):
+    """The output folder cannot take the trial (one line saying why)."""
+
+
+def begin(out: Path, overwrite: bool) -> Path:
+    """Check ``out`` and create the temporary work folder next to it."""
+    if out.exists():
+        if not out.is_dir():
+            raise TrialFolderError(f"{out}: exists and is a file; choose another --out")
+        if any(out.iterdir()):
+            if not (out / TRIAL_FILE).is_file():
+                raise TrialFolderError(
+                    f"{out}: exists and is not a trial folder (no {TRIAL_FILE}); it is left"
+                    " untouched: choose another --out"
+                )
+            if not overwrite:
+                raise TrialFolderError(f"{out}: an earlier trial is there; pass --overwrite")
+    if not out.parent.is_dir():
+        raise TrialFolderError(f"{out.parent}: no such folder")
+    work = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir()
+    return work
+
+
+def abandon(work: Path) -> None:
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False)
+
+
+def datasets(result: TrialResult) -> dict[str, pd.DataFrame]:
+    """The ADaM-like datasets of ``result``."""
+    from immunoreset.trial import datasets as ad
+
+    design = result.trial.design
+    covariates = [
+        c for c in result.subjects.columns if c in {*result.trial.covariates.names, "bsa_m2"}
+    ]
+    return {
+        "adsl": ad.adsl(result.subjects, result.patients, design, covariates),
+        "adtte": ad.adtte(result.outcomes, design),
+        "adlb": ad.adlb(result.visits, design),
+        "adae": ad.adae(result.patients, design),
+    }
+
+
+def provenance(result: TrialResult) -> dict:
+    trial = result.trial
+    model = trial.model
+    return {
+        "trial": trial.design.name,
+        "seed": trial.design.seed,
+        "model": {"name": model.name, "title": model.title, "reference": model.reference},
+        "covariates": trial.design.population.covariates,
+        "relations": [r.__dict__ for r in trial.relations],
+        "versions": _versions(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def finish(result: TrialResult, work: Path, out: Path, report: bool = True) -> None:
+    """Write datasets, analysis tables, ``trial.json`` and the report; move into place."""
+    data = work / "datasets"
+    data.mkdir()
+    tables = datasets(result)
+    from immunoreset.trial.datasets import dictionary
+
+    labels = {c.name: f"{c.label} ({c.unit})" for c in result.trial.covariates.covariates}
+    _csv(dictionary(tables, labels), data / "dictionary.csv")
+    for name, table in tables.items():
+        table.to_parquet(data / f"{name}.parquet", index=False)
+        _csv(table, data / f"{name}.csv")
+    analysis = work / "analysis"
+    analysis.mkdir()
+    for name in ("screening", "arms", "differences", "km", "replicates", "power"):
+        _csv(getattr(result, name), analysis / f"{name}.csv")
+    (work / "trial.yaml").write_text(result.trial.text, encoding="utf-8")
+    meta = {
+        "design": result.trial.design.model_dump(mode="json"),
+        "screened": len(result.subjects),
+        "eligible": int(result.subjects["eligible"].sum()),
+        "randomised": int(result.subjects["randomised"].sum()),
+        "n_failed": result.n_failed,
+        "decision": result.decision,
+        "power": result.power.to_dict("records"),
+        "notes": list(result.notes),
+        "provenance": provenance(result),
+    }
+    if report:
+        from immunoreset.report.trial_report import write_report
+
+        write_report(result, work / "report.html", work / "figures", tables)
+    (work / TRIAL_FILE).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    if out.exists():
+        shutil.rmtree(out)
+    work.rename(out)
