@@ -2,8 +2,8 @@
 
 Regimen: fludarabine 25 mg/m2 on days -5, -4, -3 and cyclophosphamide 1000 mg/m2 on day -3 (Park
 2025 Methods), 1e6 CAR+ cells/kg of the Erlangen-like 4-1BB CD19 product on day 0 (Mackensen 2022).
-Baseline means before lymphodepletion (day -6). Thresholds are those of the issue; behaviours that
-the current calibration misses are marked ``xfail`` (strict) with the measured values.
+Baseline means before lymphodepletion (day -6). Thresholds are the behaviour the model must show
+(calibration targets mack22_car_peak, mack22_b_return, mack22_doris_m3; Hill 2019 for IgG).
 """
 
 from __future__ import annotations
@@ -70,22 +70,12 @@ def test_igg_and_vaccine_titre_largely_preserved_at_month_6(v: np.ndarray) -> No
     assert at(v, "vaccine_titre", 180) > 0.8 * at(v, "vaccine_titre", -6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open calibration: CAR cells keep expanding on precursor antigen (peak about day 22, "
-    "3e4 cells/uL with the default ec50_exp); target peak day 6-14, 30-1000 cells/uL",
-)
 def test_car_peak_day_6_to_14_and_30_to_1000_cells(v: np.ndarray) -> None:
     car = v[int(-T_OUT[0]) :, OBS["car_t_blood"]]
     day = int(np.argmax(car))
     assert 6 <= day <= 14 and 30.0 <= car[day] <= 1000.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open calibration: CAR cells persist on feedback-driven CD19+ precursor output, so blood "
-    "B cells do not return within two years; target return day 60-200 (Mackensen 2022)",
-)
 def test_b_cells_return_between_day_60_and_200(v: np.ndarray) -> None:
     b = v[int(-T_OUT[0]) :, OBS["b_cells_blood"]]
     below = np.flatnonzero(b < 1.0)
@@ -93,11 +83,6 @@ def test_b_cells_return_between_day_60_and_200(v: np.ndarray) -> None:
     assert len(back) and 60 <= back[0] <= 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proteinuria is 583 mg/g at day 90 (> 500 mg/g SLEDAI-2K threshold), so clinical "
-    "SLEDAI is not 0 at month 3; target DORIS at month 3 (Mackensen 2022: 5/5)",
-)
 def test_doris_criteria_met_at_month_3(v: np.ndarray) -> None:
     assert at(v, "proteinuria", 90) <= 500.0
     assert at(v, "sledai_item_arthritis", 90) == 0.0

@@ -14,10 +14,13 @@ autoreactive and other. Which CAR reaches which population follows from the anti
 * Mature B recirculate between blood and lymphoid tissue (Westermann 1992; partition Hosseini 2020),
   die at ``d_b`` (Hosseini 2020) and become memory B at ``k_nm``; memory B become SLPC at ``k_mp``;
   SLPC decay at 0.23/day and seed LLPC that decay at 3.2e-4/day (Pasin 2019).
-* Autoreactive naive B are activated at ``k_nm * phi`` and activated autoreactive B expand at
-  ``r_ar * phi`` (logistic), where ``phi`` is disease activity (interferon-alpha relative to
-  baseline, :mod:`.sle`). After a reset, activity and so ``phi`` fall to the basal interferon share,
-  where the net expansion is slow but positive: relapse is possible, and only after B cells return.
+* Autoreactive naive B are activated at ``k_nm * phi^n`` and activated autoreactive B expand at
+  ``r_ar * phi^n`` (logistic), where ``phi`` is disease activity (interferon-alpha relative to
+  baseline, :mod:`.sle`) and ``n = n_act``. The disease is then bistable: at baseline activity the
+  autoreactive pool sustains itself; after a reset activity falls towards the basal interferon share
+  and long-lived-plasma-cell antibody, where activation and expansion no longer outrun losses, so
+  remission is drug-free and durable unless a patient's expansion rate is high enough to re-ignite
+  the loop (relapse is possible, and only after B cells return).
 
 Every rate not taken from a source (``k_nm``, ``k_mp``, the SLPC -> LLPC seeding, the precursor
 source, the logistic capacity) is derived so that the pre-treatment state is a steady state.
@@ -60,7 +63,7 @@ PRE, PRE2, PRE3, NV_BL, NV_LY, MEM_BL, MEM_LY, ARN_BL, ARN_LY, ARA, PBS, PBS_AR,
 N_PRE = 3
 """Precursor stages (pro-B, pre-B, immature B; Shahaf 2016) of equal mean residence."""
 (B0, KP_LY, F_MEM, F_AR0, F_ARA0, F_PB, F_PB_AR, PC0, K_MAT, D_PRE, FB_GAIN, D_B, K_BLY, D_PB,
- D_LLPC, R_AR, CD19_B, CD19_PRE, CD19_PB, CD20_B, BCMA_MEM, BCMA_PB, BCMA_PC) = (
+ D_LLPC, R_AR, N_ACT, CD19_B, CD19_PRE, CD19_PB, CD20_B, BCMA_MEM, BCMA_PB, BCMA_PC) = (
     BLOCK.p0 + i for i in range(len(BLOCK.parameters))
 )  # fmt: skip
 assert BLOCK.parameters[BCMA_PC - BLOCK.p0].name == "bcma_pc"
@@ -123,6 +126,19 @@ def precursors(y: np.ndarray) -> float:
 
 
 @kernel
+def feedback(x: float, gain: float) -> float:
+    """Precursor production relative to baseline when mature B cells are ``x`` times baseline.
+
+    Below baseline it is Hosseini 2020's ``1 + gain (1 - x)`` (up to ``1 + gain`` with no mature B
+    cells); above baseline it continues smoothly as ``x^-gain`` (same value and slope at ``x = 1``)
+    instead of a kink at the pre-treatment state, where a solver's Jacobian would be one-sided.
+    """
+    if x < 1.0:
+        return 1.0 + gain * (1.0 - x)
+    return x ** (-gain)
+
+
+@kernel
 def mature_amount(y: np.ndarray, p: np.ndarray) -> float:
     """Mature B cells in blood and lymphoid tissue (cells/L of blood x L, in units of 1e6)."""
     vb, vl, _ = body.volumes(p)
@@ -149,14 +165,14 @@ def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, phi: float, u_ld: float
     k_pre = car.kill_rate(p, theta, 2, p[CD19_PRE], 0.0, 0.0)
     k_pc = car.kill_rate(p, theta, 2, 0.0, 0.0, p[BCMA_PC])
 
-    deficit = max(0.0, 1.0 - mature_amount(y, p) / mature0)
     k_stage = N_PRE * p[K_MAT]
     out = k_stage + p[D_PRE] + k_pre
-    dydt[PRE] = s_pre * (1.0 + p[FB_GAIN] * deficit) - out * y[PRE]
+    dydt[PRE] = s_pre * feedback(mature_amount(y, p) / mature0, p[FB_GAIN]) - out * y[PRE]
     dydt[PRE2] = k_stage * y[PRE] - out * y[PRE2]
     dydt[PRE3] = k_stage * y[PRE2] - out * y[PRE3]
     inflow = k_stage * y[PRE3] * vm / vb
-    k_act = k_nm * phi
+    drive = phi ** p[N_ACT]
+    k_act = k_nm * drive
     for bl, ly, source, kb, kl, out in (
         (NV_BL, NV_LY, (1.0 - p[F_AR0]) * inflow, k_nv_bl, k_nv_ly, k_nm),
         (ARN_BL, ARN_LY, p[F_AR0] * inflow, k_nv_bl, k_nv_ly, k_act),
@@ -166,7 +182,7 @@ def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, phi: float, u_ld: float
         dydt[bl] = source - exchange - (p[D_B] + ld + kb) * y[bl]
         dydt[ly] = exchange * vb / vl - (p[D_B] + ld + kl + out) * y[ly]
     dydt[MEM_LY] += k_nm * y[NV_LY]
-    growth = p[R_AR] * phi * (1.0 - y[ARA] / ara_cap)
+    growth = p[R_AR] * drive * (1.0 - y[ARA] / ara_cap)
     dydt[ARA] = k_act * y[ARN_LY] + (growth - p[D_B] - ld - k_ap - k_mem_ly) * y[ARA]
     dydt[PBS] = k_mp * y[MEM_LY] - (p[D_PB] + k_pl + k_pb) * y[PBS]
     dydt[PBS_AR] = k_ap * y[ARA] - (p[D_PB] + k_pl + k_pb) * y[PBS_AR]

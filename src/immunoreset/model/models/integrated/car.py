@@ -5,15 +5,24 @@ blood, lymphoid tissue and marrow, each as stem-like/naive (SCM) -> central memo
 memory (EM) -> effector (EFF), plus exhausted (EXH) cells reached under chronic engagement. CD4+ and
 CD8+ cells share one chain; the product's CD4:CD8 split weights the expansion rate (CD4+ expand
 1.12 times slower, Park 2025). In compartment ``c``, with ``a_c = e_c / (EC50 + e_c)`` the
-saturating engagement (``e_c``: engaged receptors per CAR cell, :mod:`.binding`):
+saturating engagement (``e_c``: engaged receptors per CAR cell, :mod:`.binding`) and ``S`` the
+slot's chronic-stimulation history (days of full engagement, cell-weighted over compartments):
 
-    kp   = kexp * m_exp * a_c * (1 + h_amp * lymphopenia)     antigen-driven expansion (Kimmel 2021)
+    S'   = mean_c(a_c) - k_rest S                               stimulation history (rest recovers)
+    h    = 1 / (1 + (S m_exh^-1 / stim50)^2)                   proliferative capacity left
+    kp   = kexp * m_exp * a_c * h * (1 + h_amp * lymphopenia)  antigen-driven expansion (Kimmel 2021)
     g    = rho_c * ln(K_C / (host T + CAR T in blood))          Gompertz competition (Kimmel 2021)
-    SCM' = (g - d_scm m_death - rm1 m_diff a_c) SCM    engaged stem-like cells divide into CM
-    CM'  = (kp + g - d_mem m_death - rm2 m_diff) CM + (kp + rm1 m_diff a_c) SCM
-    EM'  = (kp + g - d_mem m_death - rm3 m_diff - k_exh m_exh a_c) EM + rm2 m_diff CM
-    EFF' = -(d_eff + k_exh m_exh a_c) EFF + rm3 m_diff EM
-    EXH' = k_exh m_exh a_c (EM + EFF) - d_exh EXH
+    x    = k_exh a_c (1 - h)                                    exhaustion of spent cells
+    SCM' = -d_scm m_death SCM - rm1 m_diff a_c h SCM           engaged stem-like cells divide into CM
+    CM'  = (kp + g - d_mem m_death - rm2 m_diff - x) CM + (kp + rm1 m_diff a_c h) SCM
+    EM'  = (kp + g - d_mem m_death - rm3 m_diff - x) EM + rm2 m_diff CM
+    EFF' = -(d_eff + x) EFF + rm3 m_diff EM
+    EXH' = x (CM + EM + EFF) - d_exh EXH
+
+Expansion is a programme that runs down with accumulated stimulation (Kaech and Ahmed 2001): the
+pool peaks after about a week and contracts even though CD19+ marrow precursors keep presenting
+antigen, then spent cells exhaust. Stem-like cells stop differentiating under chronic stimulation
+and persist at ``d_scm`` (Stein 2019's terminal phase), outside the competition term.
 
 Every pool dies in every compartment (Park 2025's marrow pool never dies). Cells leave blood for
 tissues at ``k_b_tissue`` (a share ``f_lymphoid`` to lymphoid tissue, the rest to marrow) and return
@@ -51,12 +60,17 @@ BLOCK = block(
         for s in SLOTS
         for c in COMPARTMENTS
         for ph, desc in PHENOTYPES
+    )
+    + tuple(
+        State(f"car_{s}_stim", "day", f"chronic-stimulation history of product slot {s}")
+        for s in SLOTS
     ),
     "car_parameters.csv",
     after=host.BLOCK,
 )
 CAR0 = BLOCK.s0
 SLOT_STATES = N_COMP * N_PHEN
+STIM0 = BLOCK.x("car_a_stim")
 
 SLOT_PARAMETERS = (
     "pct_cd4", "pct_scm", "pct_cm", "pct_em", "pct_eff", "rec_cd19", "rec_cd20", "rec_bcma",
@@ -72,17 +86,20 @@ assert all(
 (PCT_CD4, PCT_SCM, PCT_CM, PCT_EM, PCT_EFF, REC_CD19, REC_CD20, REC_BCMA, KD_CD19, KD_CD20,
  KD_BCMA, COSTIM_CD28, COSTIM_41BB, GENERATION, PAYLOAD_IL18) = range(N_SLOT_PARAMETERS)  # fmt: skip
 
-(KEXP, RATIO_KEXP, EC50_EXP, RM1, RM2, RM3, D_SCM, D_MEM, D_EFF, K_EXH, D_EXH, H_AMP, RHO_C, K_C,
- K_B_TISSUE, K_TISSUE_B, F_LYMPHOID, KKILL_MAX, KC50_KILL, F_TISSUE_KILL, CD28_KEXP, CD28_DIFF,
+(KEXP, RATIO_KEXP, EC50_EXP, RM1, RM2, RM3, D_SCM, D_MEM, D_EFF, K_EXH, STIM50, K_REST, D_EXH, H_AMP,
+ RHO_C, K_C, K_B_TISSUE, K_TISSUE_B, F_LYMPHOID, KKILL_MAX, KC50_KILL, F_TISSUE_KILL, CD28_KEXP, CD28_DIFF,
  CD28_EXH, CD28_DEATH, GEN1_KEXP, GEN1_DEATH, IL18_KEXP, GEN5_EXH, GEN5_DEATH) = (
     BLOCK.p(n) for n in (
         "kexp_max_cd8", "ratio_kexp", "ec50_exp", "rm1", "rm2", "rm3", "d_scm", "d_mem", "d_eff",
-        "k_exh", "d_exh", "h_amp", "rho_c", "k_c", "k_b_tissue", "k_tissue_b", "f_lymphoid",
+        "k_exh", "stim50", "k_rest", "d_exh", "h_amp", "rho_c", "k_c", "k_b_tissue", "k_tissue_b",
+        "f_lymphoid",
         "kkill_max", "kc50_kill", "f_tissue_kill", "cd28_kexp", "cd28_diff", "cd28_exh",
         "cd28_death", "gen1_kexp", "gen1_death", "il18_kexp", "gen5_exh", "gen5_death",
     )
 )  # fmt: skip
 CELLS_PER_UL_PER_L = 1e6
+ONE_CELL = 1.0 / CELLS_PER_UL_PER_L
+"""One cell in units of cells/uL x L."""
 
 
 @kernel
@@ -143,24 +160,36 @@ def blood_total(y: np.ndarray) -> float:
 
 
 @kernel
+def responsiveness(p: np.ndarray, stim: float) -> float:
+    """Share of proliferative capacity left after ``stim`` days of accumulated engagement."""
+    r = max(stim, 0.0) / p[STIM50]
+    return 1.0 / (1.0 + r * r)
+
+
+@kernel
 def _chain(y: np.ndarray, p: np.ndarray, dydt: np.ndarray, slot: int, comp: int, a: float,
            kp: float, g: float) -> None:  # fmt: skip
     m_exp, m_diff, m_exh, m_death = construct(p, slot)
     base = idx(slot, comp, 0)
     scm, cm, em, eff, exh = y[base], y[base + 1], y[base + 2], y[base + 3], y[base + 4]
-    to_cm = p[RM1] * m_diff * a * scm
+    h = responsiveness(p, y[STIM0 + slot] / m_exh)
+    to_cm = p[RM1] * m_diff * a * h * scm
     to_em = p[RM2] * m_diff * cm
     to_eff = p[RM3] * m_diff * em
-    exh_rate = p[K_EXH] * m_exh * a
-    grow = kp * m_exp + g
+    exh_rate = p[K_EXH] * a * (1.0 - h)
+    grow = kp * m_exp * h + g
     # Engaged stem-like cells divide into central-memory daughters (asymmetric division) rather
-    # than into more stem-like cells, so the stem-like pool is a reservoir, not an expanding pool.
-    divide = kp * m_exp * scm
-    dydt[base] += (g - p[D_SCM] * m_death) * scm - to_cm
-    dydt[base + 1] += (grow - p[D_MEM] * m_death) * cm + to_cm + divide - to_em
+    # than into more stem-like cells, so the stem-like pool is a reservoir, not an expanding pool;
+    # under chronic stimulation it stops differentiating and persists, as TCF1+ stem-like cells do
+    # in chronic antigen exposure (Utzschneider 2016 Immunity 45:415; Im 2016 Nature 537:417).
+    divide = kp * m_exp * h * scm
+    # Stem-like cells keep their own homeostatic niche (no competition term): they carry the
+    # long 4-1BB persistence (Stein 2019 terminal half-life 220 days).
+    dydt[base] += -p[D_SCM] * m_death * scm - to_cm
+    dydt[base + 1] += (grow - p[D_MEM] * m_death - exh_rate) * cm + to_cm + divide - to_em
     dydt[base + 2] += (grow - p[D_MEM] * m_death - exh_rate) * em + to_em - to_eff
     dydt[base + 3] += -(p[D_EFF] + exh_rate) * eff + to_eff
-    dydt[base + 4] += exh_rate * (em + eff) - p[D_EXH] * exh
+    dydt[base + 4] += exh_rate * (cm + em + eff) - p[D_EXH] * exh
 
 
 @kernel
@@ -182,10 +211,18 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, lymphopenia: float,
             dydt[ib] = -(to_l + to_m) * y[ib] + back * (y[il] * vl + y[im] * vm) / vb
             dydt[il] = to_l * y[ib] * vb / vl - back * y[il]
             dydt[im] = to_m * y[ib] * vb / vm - back * y[im]
+        volumes = (vb, vl, vm)
+        weighted, cells = 0.0, 0.0
         for c in range(N_COMP):
             e = engaged[s, c]
             a = e / (p[EC50_EXP] + e)
             _chain(y, p, dydt, s, c, a, kexp * a, g)
+            n = active(y, s, c) * volumes[c]
+            weighted += a * n
+            cells += n
+        # Mean engagement of the slot's cells; one cell (1e-6 in these units) keeps it continuous
+        # when the slot is empty.
+        dydt[STIM0 + s] = weighted / (cells + ONE_CELL) - p[K_REST] * y[STIM0 + s]
 
 
 @kernel

@@ -7,10 +7,13 @@ normalised to its baseline:
     IFN'   = kdeg_ifna (IFN0 (f_basal + (1 - f_basal) ic) - IFN)               (Park 2025 form)
     C3'    = k_c3 (C3_normal - C3 (1 + kappa3 ic)),  kappa3 = C3_normal/C3_0 - 1 (Park 2025 synthesis)
     C4'    = k_c4 (C4_normal - C4 (1 + kappa4 ic))
-    renal' = k_renal (ic (IFN/IFN0)^0.8 - renal)                               (Park 2025 exponent)
+    renal' = k_renal (ds (IFN/IFN0)^0.8 - renal)                               (Park 2025 exponent)
     musc'  = k_musc (IFN/IFN0 - musc)
 
-Proteinuria is ``ptu_normal + (ptu0 - ptu_normal) renal``. Disease activity ``phi = IFN/IFN0``
+where ``ds`` is anti-dsDNA relative to baseline: renal inflammation follows the nephritogenic
+anti-dsDNA complexes (the reason ``w_ic_dsdna`` is large), not the anti-Ro/SSA complexes that
+long-lived plasma cells keep making after a CD19-directed reset. Proteinuria is
+``ptu_normal + (ptu0 - ptu_normal) renal``. Disease activity ``phi = IFN/IFN0``
 feeds back on autoreactive B cells (:mod:`.blineage`). The SLEDAI-2K organ descriptors, the
 physician global assessment and the steroid dose are read out in :mod:`.observation`.
 """
@@ -77,7 +80,8 @@ def rhs(y: np.ndarray, p: np.ndarray, dydt: np.ndarray) -> None:
     dydt[C3] = k_c3 * (p[C3_NORMAL] - y[C3] * (1.0 + kappa3 * ic))
     kappa4 = p[C4_NORMAL] / p[C4_0] - 1.0
     dydt[C4] = p[K_C4] * (p[C4_NORMAL] - y[C4] * (1.0 + kappa4 * ic))
-    dydt[RENAL] = p[K_RENAL] * (ic * phi ** p[GAMMA_IFNA_PTU] - y[RENAL])
+    ds = max(y[antibodies.DSDNA], 0.0) / p[antibodies.DSDNA0]
+    dydt[RENAL] = p[K_RENAL] * (ds * phi ** p[GAMMA_IFNA_PTU] - y[RENAL])
     dydt[MUSC] = p[K_MUSC] * (phi - y[MUSC])
 
 
