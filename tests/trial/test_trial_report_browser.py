@@ -52,24 +52,37 @@ def test_report_is_self_contained(folder: Path) -> None:
     assert len(images) == len(list((folder / "figures").glob("*.png"))) >= 5
 
 
-def test_report_renders_in_chromium(folder: Path, tmp_path: Path) -> None:
-    browser = _browser()
-    shot = tmp_path / "report.png"
+def _screenshot(page: Path, shot: Path, profile: Path) -> tuple[subprocess.CompletedProcess, list]:
+    """Render ``page`` into ``shot``; the process and the console messages it logged."""
     done = subprocess.run(
         [
-            browser,
-            *_flags(tmp_path / "profile"),
+            _browser(),
+            *_flags(profile),
             f"--screenshot={shot}",
             f"--window-size={WIDTH},{HEIGHT}",
-            (folder / "report.html").as_uri(),
+            page.as_uri(),
         ],
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
         check=False,
     )
+    return done, [ln for ln in done.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
+
+
+def test_console_errors_are_seen(tmp_path: Path) -> None:
+    """Control: the console check below does catch an error on a page that has one."""
+    page = tmp_path / "bad.html"
+    page.write_text("<html><body>x<script>console.error('seen'); nope();</script></body></html>")
+    done, console = _screenshot(page, tmp_path / "bad.png", tmp_path / "profile")
+    assert done.returncode == 0
+    assert any("seen" in ln for ln in console) and any("nope" in ln for ln in console)
+
+
+def test_report_renders_in_chromium(folder: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    done, console = _screenshot(folder / "report.html", shot, tmp_path / "profile")
     assert done.returncode == 0, done.stderr[-2000:]
-    console = [ln for ln in done.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
     assert not console, console
     failed = [ln for ln in done.stderr.splitlines() if "net::ERR" in ln or "Failed to load" in ln]
     assert not failed, failed

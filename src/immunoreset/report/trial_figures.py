@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from immunoreset.observables import OBSERVABLES
 from immunoreset.report.plots import band_table, label_of
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def consort(flow: dict, arms: list[dict]) -> bytes:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
 
-    def box(x: float, y: float, text: str, width: float = 0.36) -> None:
+    def box(x: float, y: float, text: str) -> None:
         ax.text(
             x,
             y,
@@ -74,17 +75,17 @@ def consort(flow: dict, arms: list[dict]) -> bytes:
         + (f"\neligible, not needed: {flow['not_needed']}" if flow["not_needed"] else ""),
     )
     ax.annotate("", (0.5, 0.6), (0.5, 0.88), arrowprops={"arrowstyle": "->"})
-    ax.annotate("", (0.64, 0.74), (0.5, 0.74), arrowprops={"arrowstyle": "->"})
+    ax.annotate("", (0.69, 0.74), (0.5, 0.74), arrowprops={"arrowstyle": "->"})
     for i, arm in enumerate(arms):
         x = (i + 0.5) / n_arms
         ax.annotate("", (x, 0.36), (0.5, 0.52), arrowprops={"arrowstyle": "->"})
-        box(x, 0.3, f"{arm['name']}\nallocated: {arm['allocated']}", width=0.9 / n_arms)
+        box(x, 0.3, f"{arm['name']}\nallocated: {arm['allocated']}")
+        ax.annotate("", (x, 0.17), (x, 0.26), arrowprops={"arrowstyle": "->"})
         box(
             x,
             0.1,
             f"lost to follow-up: {arm['lost']}\nsimulation failed: {arm['failed']}\n"
             f"analysed: {arm['analysed']}",
-            width=0.9 / n_arms,
         )
     return png(fig)
 
@@ -119,7 +120,8 @@ def kinetics(bands: pd.DataFrame, output: str, names: dict[str, str]) -> bytes:
         ax.set_xlabel("day after infusion")
         ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3)
-    early.set_ylabel(label_of(output))
+    fig.suptitle(label_of(output), fontsize=9.5)
+    early.set_ylabel(OBSERVABLES[output].unit if output in OBSERVABLES else "")
     whole.legend(fontsize=7.5, loc="best")
     return png(fig)
 
@@ -216,15 +218,16 @@ def km(
     ax.legend(fontsize=7.5)
     ax.grid(alpha=0.3)
     table.set_ylim(-0.5, max(0.5, curves["arm"].nunique() - 0.5))
-    table.set_yticks([])
+    table.set_yticks(range(curves["arm"].nunique()), list(dict.fromkeys(curves["arm"])), fontsize=7)
     table.set_xlabel("day after infusion (numbers at risk below)")
     return png(fig)
 
 
 def forest(diffs: pd.DataFrame, labels: dict[str, str], names: dict[str, str]) -> bytes:
-    """Rate differences with their Newcombe intervals, one row per endpoint and arm."""
+    """Rate differences with their Newcombe intervals, one row per endpoint and arm; the arms are
+    named by code (the legend below the axis names them in full)."""
     rows = diffs[diffs["kind"] == "binary"].reset_index(drop=True)
-    fig = _figure(6.5, 0.5 + 0.45 * max(1, len(rows)))
+    fig = _figure(7.0, 1.2 + 0.45 * max(1, len(rows)))
     ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
     ax.errorbar(
@@ -236,16 +239,13 @@ def forest(diffs: pd.DataFrame, labels: dict[str, str], names: dict[str, str]) -
         capsize=3,
     )
     ax.axvline(0, color="grey", lw=1, ls="--")
-    ax.set_yticks(
-        y,
-        [
-            f"{labels.get(r.endpoint, r.endpoint)}: {names.get(r.arm, r.arm)} vs "
-            f"{names.get(r.control, r.control)}"
-            for r in rows.itertuples()
-        ],
-        fontsize=7.5,
-    )
-    ax.set_xlabel("difference in rates (95 % Newcombe interval)")
+    ticks = [
+        f"{labels.get(r.endpoint, r.endpoint)}\n{r.arm} vs {r.control}" for r in rows.itertuples()
+    ]
+    ax.set_yticks(y, ticks, fontsize=7.5)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    legend = "; ".join(f"{code} = {name}" for code, name in names.items())
+    ax.set_xlabel(f"difference in rates, 95 % Newcombe interval\n{legend}", fontsize=8)
     ax.set_xlim(-1, 1)
     ax.grid(alpha=0.3, axis="x")
     return png(fig)

@@ -76,12 +76,7 @@ def _visit_values(frame: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
 
 
 def _chunk(
-    trial: Trial,
-    inputs: RunInputs,
-    ids: np.ndarray,
-    covariates: pd.DataFrame,
-    last_day: pd.Series,
-    replicate: int,
+    trial: Trial, inputs: RunInputs, ids: np.ndarray, covariates: pd.DataFrame, replicate: int
 ) -> tuple[pa.Table, pa.Table]:
     model = inputs.model
     seed = derived_seed(trial.design.seed, replicate, Purpose.PARAMETERS)
@@ -133,7 +128,7 @@ def simulate_arm(
     for index, start in enumerate(range(0, len(arm), size)):
         rows = arm.iloc[start : start + size]
         ids = rows["patient_id"].to_numpy(dtype=np.int64)
-        traj, pat = _chunk(trial, inputs, ids, rows, last_day, replicate)
+        traj, pat = _chunk(trial, inputs, ids, rows, replicate)
         if run_dir is not None:
             rd.write_chunk(run_dir, index, traj, pat)
         frame = traj.to_pandas()
