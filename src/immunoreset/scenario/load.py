@@ -6,6 +6,7 @@ path, the offending value and what is allowed.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,13 @@ from pydantic import ValidationError
 from immunoreset.model.core import Model
 from immunoreset.model.registry import MODELS, get_model
 from immunoreset.scenario.schema import MAX_OUTPUT_TIMES, Scenario
+from immunoreset.therapy.products import Product, ProductError, load_product
 from immunoreset.therapy.regimen import (
     CAR_INPUT,
+    CHEMOTHERAPY_AGENTS,
+    CONDITIONING_PRESETS,
     LYMPHODEPLETION_INPUT,
+    ChemotherapyDose,
     Infusion,
     LymphodepletionDose,
     ProductDose,
@@ -207,6 +212,12 @@ def check_against_model(scenario: Scenario, source: str) -> None:
     if scenario.model not in MODELS:
         raise ScenarioError(source, "model", scenario.model, ", ".join(sorted(MODELS)))
     model = get_model(scenario.model)
+    product = _catalogue_product(scenario, source)
+    if product is not None and product.model != model.name:
+        raise ScenarioError(
+            source, "product.catalogue", scenario.product.catalogue,
+            f"a product written for model {model.name} (this one is for {product.model})",
+        )  # fmt: skip
     names = set(model.parameter_names)
     for section, mapping in (
         ("product.composition", scenario.product.composition),
@@ -230,6 +241,16 @@ def check_against_model(scenario: Scenario, source: str) -> None:
     inputs = {i.name for i in model.inputs}
     if scenario.regimen.infusions and CAR_INPUT not in inputs:
         raise ScenarioError(source, "regimen.infusions", "...", f"none for model {model.name}")
+    for agent in CHEMOTHERAPY_AGENTS:
+        if agent not in inputs and (
+            getattr(scenario.regimen, agent) or scenario.regimen.conditioning not in (None, "none")
+        ):
+            field = agent if getattr(scenario.regimen, agent) else "conditioning"
+            raise ScenarioError(
+                source, f"regimen.{field}", "...",
+                f"none for model {model.name}: it has no {agent} input"
+                + (" (use 'lymphodepletion')" if LYMPHODEPLETION_INPUT in inputs else ""),
+            )  # fmt: skip
     if scenario.regimen.lymphodepletion and LYMPHODEPLETION_INPUT not in inputs:
         raise ScenarioError(
             source, "regimen.lymphodepletion", "...",
@@ -266,7 +287,9 @@ def _check_regimen_limits(scenario: Scenario, model: Model, source: str) -> None
 
 
 SHARE_GROUPS = (("pct_cd4", "pct_cd8"), ("pct_tn", "pct_tcm", "pct_tem", "pct_tef"))
-"""Product composition parameters (percent) that split one whole and so add to at most 100."""
+"""Product composition parameters (percent) that split one whole and so add to at most 100. (The
+integrated model normalises its phenotype mix, so its published shares summing to 100.06 % are
+accepted as given.)"""
 
 
 def _check_shares(scenario: Scenario, model: Model, source: str) -> None:
@@ -296,19 +319,53 @@ def output_times(scenario: Scenario) -> np.ndarray:
 
 def regimen(scenario: Scenario) -> Regimen:
     r = scenario.regimen
+    if r.conditioning is not None:
+        chemo = tuple(ChemotherapyDose(*d) for d in CONDITIONING_PRESETS[r.conditioning])
+    else:
+        chemo = tuple(
+            ChemotherapyDose(agent, d.day, d.mg_m2)
+            for agent in CHEMOTHERAPY_AGENTS
+            for d in getattr(r, agent)
+        )
     return Regimen(
         infusions=tuple(Infusion(i.day, i.fraction) for i in r.infusions),
         lymphodepletion=tuple(LymphodepletionDose(d.day, d.amount_mg) for d in r.lymphodepletion),
+        chemotherapy=chemo,
     )
 
 
+@lru_cache(maxsize=64)
+def _load_catalogue(name_or_path: str) -> Product:
+    return load_product(name_or_path)
+
+
+def _catalogue_product(scenario: Scenario, source: str = "<scenario>") -> Product | None:
+    name = scenario.product.catalogue
+    if name is None:
+        return None
+    try:
+        return _load_catalogue(name)
+    except ProductError as exc:
+        raise ScenarioError(source, "product.catalogue", name, str(exc)) from None
+
+
 def product_dose(scenario: Scenario) -> ProductDose:
-    return ProductDose(scenario.product.dose.value, scenario.product.dose.unit)
+    """The scenario's dose (or the catalogue product's default), split between product slots."""
+    product = _catalogue_product(scenario)
+    dose = scenario.product.dose
+    if product is None:
+        assert dose is not None  # the schema requires a dose without a catalogue product
+        return ProductDose(dose.value, dose.unit)
+    value, unit = (dose.value, dose.unit) if dose else (product.dose.value, product.dose.unit)
+    return ProductDose(value, unit, product.dose_split())
 
 
 def parameter_overrides(scenario: Scenario) -> dict[str, float]:
-    """Typical-value overrides: product composition, then population-level settings."""
-    return {**scenario.product.composition, **scenario.population.parameters}
+    """Typical-value overrides: catalogue product, product composition, then population-level
+    settings (later ones win)."""
+    product = _catalogue_product(scenario)
+    catalogue = product.overrides() if product is not None else {}
+    return {**catalogue, **scenario.product.composition, **scenario.population.parameters}
 
 
 def model_of(scenario: Scenario) -> Model:

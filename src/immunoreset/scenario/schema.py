@@ -14,6 +14,14 @@ Example::
     population: {size: 1000, seed: 1, variability: true}
     horizon_days: 730
     output_times: {every_days: 1}
+
+A catalogue product (:mod:`immunoreset.therapy.products`) and two-agent lymphodepletion for models
+with an input per agent (the integrated model)::
+
+    model: integrated
+    product: {catalogue: cd19-41bb-erlangen}          # dose: the product's default unless given
+    regimen: {infusions: [{day: 0}], conditioning: standard}   # or reduced, none, or explicit:
+    # regimen: {fludarabine: [{day: -5, mg_m2: 25}, ...], cyclophosphamide: [{day: -3, mg_m2: 1000}]}
 """
 
 from __future__ import annotations
@@ -44,11 +52,21 @@ class Dose(_Strict):
 
 class Product(_Strict):
     name: str = "CAR-T product"
-    dose: Dose
+    catalogue: str | None = Field(
+        default=None,
+        description="a product of the catalogue by name, or a product file by path",
+    )
+    dose: Dose | None = None
     composition: dict[str, FiniteFloat] = Field(
         default_factory=dict,
         description="model parameters that describe the product (e.g. pct_cd4), by name",
     )
+
+    @model_validator(mode="after")
+    def _dose_given(self) -> Product:
+        if self.dose is None and self.catalogue is None:
+            raise ValueError("a dose (required unless a catalogue product gives its default)")
+        return self
 
 
 class InfusionSpec(_Strict):
@@ -63,9 +81,28 @@ class LymphodepletionSpec(_Strict):
     amount_mg: Annotated[float, Field(ge=0, le=1e5, allow_inf_nan=False)]
 
 
+class AgentDoseSpec(_Strict):
+    """One dose of a lymphodepleting agent in mg per m2 of body surface."""
+
+    day: Day
+    mg_m2: Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)]
+
+
 class RegimenSpec(_Strict):
     infusions: list[InfusionSpec] = Field(default_factory=lambda: [InfusionSpec()])
     lymphodepletion: list[LymphodepletionSpec] = Field(default_factory=list)
+    conditioning: Literal["standard", "reduced", "none"] | None = None
+    fludarabine: list[AgentDoseSpec] = Field(default_factory=list)
+    cyclophosphamide: list[AgentDoseSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RegimenSpec:
+        if self.conditioning is not None and (self.fludarabine or self.cyclophosphamide):
+            raise ValueError(
+                "either 'conditioning' (a named regimen) or explicit 'fludarabine' and "
+                "'cyclophosphamide' doses, not both"
+            )
+        return self
 
 
 class PopulationSpec(_Strict):
