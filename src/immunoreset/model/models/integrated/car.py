@@ -9,7 +9,7 @@ saturating engagement (``e_c``: engaged receptors per CAR cell, :mod:`.binding`)
 slot's chronic-stimulation history (days of full engagement, cell-weighted over compartments):
 
     S'   = mean_c(a_c) - k_rest S                               stimulation history (rest recovers)
-    h    = 1 / (1 + (S m_exh^-1 / stim50)^2)                   proliferative capacity left
+    h    = 1 / (1 + (S m_exh / stim50)^2)                       proliferative capacity left
     kp   = kexp * m_exp * a_c * h * (1 + h_amp * lymphopenia)  antigen-driven expansion (Kimmel 2021)
     g    = rho_c * ln(K_C / (host T + CAR T in blood))          Gompertz competition (Kimmel 2021)
     x    = k_exh a_c (1 - h)                                    exhaustion of spent cells
@@ -172,7 +172,7 @@ def _chain(y: np.ndarray, p: np.ndarray, dydt: np.ndarray, slot: int, comp: int,
     m_exp, m_diff, m_exh, m_death = construct(p, slot)
     base = idx(slot, comp, 0)
     scm, cm, em, eff, exh = y[base], y[base + 1], y[base + 2], y[base + 3], y[base + 4]
-    h = responsiveness(p, y[STIM0 + slot] / m_exh)
+    h = responsiveness(p, y[STIM0 + slot] * m_exh)
     to_cm = p[RM1] * m_diff * a * h * scm
     to_em = p[RM2] * m_diff * cm
     to_eff = p[RM3] * m_diff * em
