@@ -33,6 +33,20 @@ def test_same_results_whatever_the_chunk_size(folder: Path, in_memory: TrialResu
     )
 
 
+def test_every_patient_is_the_same_whatever_the_chunk_size(
+    small_trial: Trial, in_memory: TrialResult
+) -> None:
+    other = run_trial(small_trial, chunk_size=7, report=False)
+    pd.testing.assert_frame_equal(other.subjects, in_memory.subjects)
+    key = ["arm", "endpoint", "patient_id"]
+    pd.testing.assert_frame_equal(
+        other.outcomes.sort_values(key, ignore_index=True),
+        in_memory.outcomes.sort_values(key, ignore_index=True),
+        check_exact=True,
+    )
+    pd.testing.assert_frame_equal(other.arms, in_memory.arms, check_exact=True)
+
+
 def test_enrolment_and_flow(in_memory: TrialResult) -> None:
     subjects = in_memory.subjects
     assert int(subjects["randomised"].sum()) == 12

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from immunoreset.trial.design import Decision, TrialDesign
 from immunoreset.trial.stats import (
@@ -68,12 +69,11 @@ def control_arm(design: TrialDesign) -> str:
 
 
 def differences(outcomes: pd.DataFrame, design: TrialDesign, alpha: float = 0.05) -> pd.DataFrame:
-    """Each arm against the control: rate difference (Newcombe) or log-rank test."""
+    """Each arm against the control: rate difference (Newcombe), log-rank test, or difference in
+    medians with the Mann-Whitney U test."""
     control = control_arm(design)
     records = []
     for ep in design.endpoints:
-        if ep.kind == "continuous":
-            continue
         ref = _rows(outcomes, ep.name, control)
         for arm in design.arms:
             if arm.code == control:
@@ -98,6 +98,9 @@ def differences(outcomes: pd.DataFrame, design: TrialDesign, alpha: float = 0.05
                     )
                 )
                 continue
+            if ep.kind == "continuous":
+                records.append((ep.name, ep.kind, arm.code, control, *_median_shift(rows, ref)))
+                continue
             both = pd.concat([rows.assign(g=1), ref.assign(g=0)])
             chisq, p = math.nan, math.nan
             if both["event"].sum() > 0 and len(rows) and len(ref):
@@ -119,6 +122,27 @@ def differences(outcomes: pd.DataFrame, design: TrialDesign, alpha: float = 0.05
                 )
             )
     return pd.DataFrame(records, columns=list(DIFF_COLUMNS))
+
+
+def _median_shift(rows: pd.DataFrame, ref: pd.DataFrame) -> tuple:
+    """Difference of medians and the two-sided Mann-Whitney U test (Mann HB, Whitney DR, Ann Math
+    Stat 1947;18:50-60; scipy, asymptotic with tie correction). The difference has no interval:
+    the Hodges-Lehmann interval would assume a shift the endpoints need not follow."""
+    a, b = rows["value"].to_numpy(float), ref["value"].to_numpy(float)
+    if not len(a) or not len(b):
+        return (math.nan,) * 6
+    diff = float(np.median(a) - np.median(b))
+    if np.all(np.concatenate([a, b]) == a[0]):  # all equal: no evidence of any difference
+        return diff, math.nan, math.nan, "difference in medians (Mann-Whitney U)", math.nan, 1.0
+    test = sps.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
+    return (
+        diff,
+        math.nan,
+        math.nan,
+        "difference in medians (Mann-Whitney U)",
+        float(test.statistic),
+        float(test.pvalue),
+    )
 
 
 def km_curves(outcomes: pd.DataFrame, design: TrialDesign) -> pd.DataFrame:

@@ -228,7 +228,11 @@ def adlb(visits: pd.DataFrame, design: TrialDesign) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=["USUBJID"])
     long = pd.concat(parts, ignore_index=True)
-    long.insert(0, "USUBJID", _usubjid(design.name, long.pop("patient_id")))
+    # categorical subject ids: one string per patient, not per row (millions of rows at scale)
+    ids = long.pop("patient_id").to_numpy()
+    unique = np.unique(ids)
+    subjects = _usubjid(design.name, pd.Series(unique))
+    long.insert(0, "USUBJID", pd.Categorical.from_codes(np.searchsorted(unique, ids), subjects))
     long.insert(0, "STUDYID", design.name)
     long.insert(3, "ARM", long["ARMCD"].map(names))
     long["AVISIT"] = long["AVISITN"].map(_visit_name)

@@ -33,6 +33,7 @@ from immunoreset.runs.interrupt import raise_if_requested
 from immunoreset.runs.tables import patient_table, trajectory_table
 from immunoreset.scenario.schema import Scenario
 from immunoreset.simulate.engine import simulate
+from immunoreset.trial.datasets import LABS
 from immunoreset.trial.load import Trial
 from immunoreset.trial.outcomes import patient_outcomes
 from immunoreset.trial.relations import apply_relations
@@ -42,6 +43,7 @@ BAND_PATIENTS = 500
 """Patients per arm whose whole trajectories are kept for the kinetics bands of the report."""
 
 Progress = Callable[[int], None]
+VISIT_KEYS = ("patient_id", "visit_day", "time")
 
 
 @dataclass
@@ -70,9 +72,13 @@ def arm_scenario(trial: Trial, code: str, size: int, overrides: dict[str, float]
 
 
 def _visit_values(frame: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
-    """Endpoint visit rows with the outputs read at the visit's output time."""
-    outputs = frame.drop_duplicates(["patient_id", "time"])
-    return visits.merge(outputs, on=["patient_id", "time"], how="left", suffixes=("", "_output"))
+    """The visit rows kept for the datasets: keys, then the laboratory values and scores of
+    ADLB read at the visit's output time (the rest of the endpoint row is summarised already)."""
+    keep = [c for c in LABS if c in visits.columns]
+    rows = visits[[*VISIT_KEYS, *keep]]
+    labs = [c for c in LABS if c in frame.columns and c not in keep]
+    outputs = frame[["patient_id", "time", *labs]].drop_duplicates(["patient_id", "time"])
+    return rows.merge(outputs, on=["patient_id", "time"], how="left")
 
 
 def _chunk(
