@@ -66,19 +66,13 @@ class _L3Printer(StrPrinter):
     def _print_Abs(self, expr: sp.Abs) -> str:
         return f"abs({self._print(expr.args[0])})"
 
-    def _minmax(self, args: tuple[Any, ...], op: str) -> str:
-        first, *rest = args
-        if not rest:
-            return self._print(first)
-        other = self._minmax(tuple(rest), op)
-        a = self._print(first)
-        return f"piecewise({a}, {a} {op} {other}, {other})"
-
     def _print_Max(self, expr: sp.Max) -> str:
-        return self._minmax(expr.args, ">=")
+        # Level 3 Version 2 has max and min; written as piecewise they would make simulators
+        # such as libRoadRunner track every branch as a root (slow near zero crossings).
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Min(self, expr: sp.Min) -> str:
-        return self._minmax(expr.args, "<=")
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         parts = []
