@@ -202,12 +202,14 @@ def _design_html(result: TrialResult) -> str:
 
 def render(
     result: TrialResult,
+    prov: dict,
     figures: Path | None = None,
     datasets: dict[str, pd.DataFrame] | None = None,
 ) -> str:
-    """The report as an HTML string (figures also written to ``figures`` when given)."""
-    from immunoreset.trial.output import provenance
+    """The report as an HTML string (figures also written to ``figures`` when given).
 
+    ``prov`` is the provenance the trial folder records (model, relations, seed, versions).
+    """
     design = result.trial.design
     names = {a.code: a.name for a in design.arms}
     labels = {e.name: e.title for e in design.endpoints}
@@ -285,7 +287,6 @@ def render(
             "prior ranges.</p>",
             _table(result.power),
         ]
-    prov = provenance(result)
     versions = pd.DataFrame(list(prov["versions"].items()), columns=["software", "version"])
     parts += [
         "<h2>Notes</h2><ul>"
@@ -314,10 +315,11 @@ def render(
 
 def write_report(
     result: TrialResult,
+    prov: dict,
     path: Path,
     figures: Path | None = None,
     datasets: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the report to ``path`` (figures as PNG under ``figures`` too)."""
-    path.write_text(render(result, figures, datasets), encoding="utf-8")
+    path.write_text(render(result, prov, figures, datasets), encoding="utf-8")
     return path

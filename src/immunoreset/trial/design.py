@@ -79,9 +79,6 @@ class Visits(_Strict):
         return v
 
 
-EVENTS = ("b_cell_return", "remission", "flare", "seroconversion")
-
-
 class Endpoint(_Strict):
     """A trial endpoint read from the endpoint library's tables (see docs/trials.md)."""
 

@@ -116,6 +116,7 @@ def finish(result: TrialResult, work: Path, out: Path, report: bool = True) -> N
     for name in ("screening", "arms", "differences", "km", "replicates", "power"):
         _csv(getattr(result, name), analysis / f"{name}.csv")
     (work / "trial.yaml").write_text(result.trial.text, encoding="utf-8")
+    prov = provenance(result)
     meta = {
         "design": result.trial.design.model_dump(mode="json"),
         "screened": len(result.subjects),
@@ -125,12 +126,12 @@ def finish(result: TrialResult, work: Path, out: Path, report: bool = True) -> N
         "decision": result.decision,
         "power": result.power.to_dict("records"),
         "notes": list(result.notes),
-        "provenance": provenance(result),
+        "provenance": prov,
     }
     if report:
         from immunoreset.report.trial_report import write_report
 
-        write_report(result, work / "report.html", work / "figures", tables)
+        write_report(result, prov, work / "report.html", work / "figures", tables)
     (work / TRIAL_FILE).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
     if out.exists():
         shutil.rmtree(out)
