@@ -98,7 +98,9 @@ def test_failed_patients_are_not_evaluable(make_table):
     )
     endpoints = compute_endpoints(table, status=status)
     row = endpoints.patient.set_index("patient_id").loc[1]
-    assert not row["evaluable"] and row["not_evaluable_reason"] == "simulation failed: maximum steps"
+    assert (
+        not row["evaluable"] and row["not_evaluable_reason"] == "simulation failed: maximum steps"
+    )
     assert endpoints.patient.set_index("patient_id").loc[0, "evaluable"]
     assert pd.isna(row["b_cell_nadir"])
     assert endpoints.patient.set_index("patient_id").loc[0, "b_cell_nadir"] == 0.1

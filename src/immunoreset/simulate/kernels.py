@@ -96,9 +96,7 @@ def _sources(paths: list[tuple[str, str]]) -> list[Path]:
     for module, _ in paths:
         folders.add(Path(sys.modules[module].__file__ or "").parent)
     for folder in folders:
-        files.update(
-            f for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts
-        )
+        files.update(f for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
     return sorted(files)
 
 
