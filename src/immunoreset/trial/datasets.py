@@ -78,7 +78,7 @@ DICTIONARY = {
     "BSABL": "baseline body surface area, Mosteller (m2)",
     "STUDYID": "study identifier (trial name)",
     "USUBJID": "unique subject identifier (STUDYID-patient id)",
-    "SUBJID": "subject identifier within the study (screening number)",
+    "SUBJID": "subject identifier within the study (screening number, or the twin's subject_id)",
     "ARM": "planned arm (description); Screen Failure if not randomised",
     "ARMCD": "planned arm code",
     "TRT01P": "planned treatment (arm name)",
@@ -135,7 +135,11 @@ def adsl(
         {
             "STUDYID": design.name,
             "USUBJID": _usubjid(design.name, subjects["patient_id"]),
-            "SUBJID": subjects["patient_id"].astype("int64"),
+            "SUBJID": (
+                subjects["subject_id"]
+                if "subject_id" in subjects.columns
+                else subjects["patient_id"].astype("int64").astype(str)
+            ),
             "ARMCD": arm.fillna("SCRNFAIL"),
             "ARM": arm.map(names).fillna("Screen Failure"),
             "TRT01P": arm.map(names),
