@@ -79,3 +79,32 @@ def test_quasi_steady_binding_equals_the_end_of_explicit_kinetics(
     # Binding relaxes at least at koff (5.9/day), faster than any cell rate of the model except
     # effector death, which is why it can be taken as quasi-steady.
     assert koff > 5.0 and math.isfinite(per_receptor)
+
+
+def test_car_trafficking_conserves_cells() -> None:
+    """With growth, death, differentiation and exhaustion off, the flows between blood, lymphoid
+    tissue and marrow only move cells: the body's CAR cells (per uL x volume) do not change."""
+    from immunoreset.model.models.integrated import body, car
+
+    p = MODEL.typical_parameters()
+    names = MODEL.parameter_names
+    for name in ("kexp_max_cd8", "rm1", "rm2", "rm3", "d_scm", "d_mem", "d_eff", "k_exh", "d_exh",
+                 "rho_c"):  # fmt: skip
+        p[names.index(name)] = 0.0
+    rng = np.random.default_rng(1)
+    y = MODEL.initial(p)
+    for s in range(len(car.SLOTS)):
+        for c in range(car.N_COMP):
+            for k in range(car.N_PHEN):
+                y[car.idx(s, c, k)] = rng.uniform(1.0, 100.0)
+    dydt = np.zeros_like(y)
+    MODEL.rhs(0.0, y, p, np.zeros(0), dydt)
+    volumes = body.volumes(p)
+    total = sum(
+        dydt[car.idx(s, c, k)] * volumes[c]
+        for s in range(len(car.SLOTS))
+        for c in range(car.N_COMP)
+        for k in range(car.N_PHEN)
+    )
+    scale = sum(y[car.idx(s, c, 0)] * volumes[c] for s in range(2) for c in range(car.N_COMP))
+    assert abs(total) <= 1e-12 * scale

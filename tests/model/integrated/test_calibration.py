@@ -1,0 +1,135 @@
+"""Integrated model against the calibration targets of the SLE setting (tests/data).
+
+Each target is checked with a virtual cohort of the study's size (between-patient variability on,
+fixed seed) after the study's regimen: the Erlangen product at 1e6 CAR+ cells/kg after fludarabine
+25 mg/m2 on days -5 to -3 and cyclophosphamide 1000 mg/m2 on day -3 (Mackensen 2022). A reported
+mean (SD) is met when the cohort mean lies inside the 95 % range of a mean of that many patients
+(mean +/- 2 SD / sqrt(n)); a reported range when every patient lies inside it. Targets the default
+calibration misses are strict xfails with the measured values. Oncology rows (Stein 2019, ZUMA-1,
+Kochenderfer 2017) need a sourced tumour burden and are listed in the data file as not yet tested.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from immunoreset.model.models.integrated import MODEL
+from immunoreset.runs.inputs import prepare
+from immunoreset.scenario.load import parse_scenario
+from immunoreset.simulate.engine import simulate
+
+TARGETS = {
+    row["target_id"]: row
+    for row in csv.DictReader(
+        (Path(__file__).parents[2] / "data" / "integrated_calibration_targets.csv").open()
+    )
+}
+OBS = {name: k for k, name in enumerate(MODEL.observables)}
+START = -6
+SEED = 2022
+
+
+@pytest.fixture(scope="module")
+def cohort() -> np.ndarray:
+    n = int(TARGETS["mack22_b_return"]["n"])
+    scenario = parse_scenario(
+        {
+            "model": "integrated",
+            "product": {
+                "catalogue": "cd19-41bb-erlangen",
+                "dose": {"value": 1e6, "unit": "cells/kg"},
+            },
+            "regimen": {"conditioning": "standard"},
+            "population": {"size": n, "seed": SEED, "variability": True},
+            "horizon_days": 760,
+            "output_times": {"start_day": START, "every_days": 1},
+        }
+    )
+    inputs = prepare(scenario)
+    params = inputs.parameters(np.arange(n))
+    res = simulate(
+        inputs.model, params, inputs.events(params), inputs.times, inputs.settings, inputs.t_start
+    )
+    assert np.all(res.status == 0)
+    return res.values
+
+
+def series(v: np.ndarray, name: str) -> np.ndarray:
+    return v[..., -START:, OBS[name]]
+
+
+def return_day(b: np.ndarray) -> float:
+    """First day on which blood B cells are back at >= 1/uL on two consecutive days after aplasia."""
+    below = np.flatnonzero(b < 1.0)
+    days = np.arange(len(b) - 1)
+    back = np.flatnonzero((b[:-1] >= 1.0) & (b[1:] >= 1.0) & (days > below[0]))
+    return float(back[0]) if len(back) else math.inf
+
+
+def test_car_peak_between_30_and_1000_cells_in_every_patient(cohort: np.ndarray) -> None:
+    assert TARGETS["mack22_car_peak"]["value"].startswith("30-1000")
+    peaks = series(cohort, "car_t_blood").max(axis=1)
+    assert np.all((peaks >= 30.0) & (peaks <= 1000.0)), peaks
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open calibration: peak days 12-16 in the cohort (typical patient day 13); target day 7-10",
+)
+def test_car_peak_on_day_7_to_10(cohort: np.ndarray) -> None:
+    days = series(cohort, "car_t_blood").argmax(axis=1)
+    assert np.all((days >= 7) & (days <= 10)), days
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open calibration: B cells return on day 67 in the typical patient (1,000 patients: "
+    "median 67, 90 % range 45-90); target mean 110 (SD 32)",
+)
+def test_b_cell_return_in_a_cohort_of_5(cohort: np.ndarray) -> None:
+    n = int(TARGETS["mack22_b_return"]["n"])
+    mean, sd = 110.0, 32.0
+    assert TARGETS["mack22_b_return"]["value"] == "110 (SD 32)"
+    days = [return_day(b) for b in series(cohort, "b_cells_blood")]
+    assert abs(np.mean(days) - mean) <= 2.0 * sd / math.sqrt(n), days
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open calibration: 51 % of 1,000 virtual patients meet DORIS at month 3 (proteinuria is the "
+    "limiting item); target 5 of 5",
+)
+def test_doris_at_month_3_in_a_cohort_of_5(cohort: np.ndarray) -> None:
+    day = 90 - START
+    v = cohort[:, day]
+    met = (
+        (v[:, OBS["proteinuria"]] <= 500.0)
+        & (v[:, OBS["sledai_item_arthritis"]] == 0.0)
+        & (v[:, OBS["sledai_item_hematuria"]] == 0.0)
+        & (v[:, OBS["pga"]] < 0.5)
+    )
+    assert met.sum() == 5
+
+
+def test_igg_and_vaccine_titre_after_b_cell_aplasia(cohort: np.ndarray) -> None:
+    """Hill 2019: total IgG -17.5 %, measles IgG +1.2 % in durable responders; at month 6 the cohort
+    loses a fifth of its IgG at most twice that, and keeps its vaccine titre within 10 %."""
+    assert TARGETS["hill19_igg"]["value"] == "-17.5 % / +1.2 %"
+    day = 180 - START
+    igg = 1.0 - cohort[:, day, OBS["igg_total"]] / cohort[:, 0, OBS["igg_total"]]
+    vax = 1.0 - cohort[:, day, OBS["vaccine_titre"]] / cohort[:, 0, OBS["vaccine_titre"]]
+    assert np.all((igg > 0.05) & (igg < 0.35)), igg
+    assert np.all(np.abs(vax) < 0.10), vax
+
+
+def test_long_lived_plasma_cells_persist_25_months(cohort: np.ndarray) -> None:
+    """Bhoj 2016: marrow plasma cells and vaccine titres persist >= 25 months after CD19 CAR T."""
+    assert TARGETS["bhoj16_pc"]["value"] == ">= 25 months"
+    day = 760 - START
+    kept = cohort[:, day, OBS["plasma_cells_long"]] / cohort[:, 0, OBS["plasma_cells_long"]]
+    assert np.all(kept > 0.7), kept
