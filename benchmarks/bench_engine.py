@@ -29,28 +29,11 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from cohort import cohort
 from immunoreset.model.registry import get_model
-from immunoreset.population.sampling import sample_parameters
 from immunoreset.simulate.engine import SolverSettings, simulate
 from immunoreset.simulate.reference import solve_reference
-from immunoreset.therapy.regimen import (
-    Infusion,
-    LymphodepletionDose,
-    ProductDose,
-    Regimen,
-    dosing_events,
-)
 from startup import measure as measure_startup
-
-SEED = 1
-REGIMEN = Regimen((Infusion(0.0),), (LymphodepletionDose(0.0, 1935.0),))
-DOSE = ProductDose(1e6, "cells/kg")
-
-
-def _inputs(model, ids):
-    params = sample_parameters(model, ids, SEED, variability=True)
-    w = params[:, model.parameter_names.index("weight_kg")]
-    return params, dosing_events(model, DOSE, REGIMEN, w)
 
 
 def _peak_rss_mb() -> float:
@@ -74,12 +57,12 @@ def main() -> None:
     t_out = np.arange(0.0, 731.0)
 
     t0 = time.perf_counter()
-    params, events = _inputs(model, np.arange(2))
+    params, events = cohort(model, np.arange(2))
     simulate(model, params, events, t_out, settings)
     compile_s = time.perf_counter() - t0
 
     ref_ids = np.arange(args.reference_patients)
-    params, events = _inputs(model, ref_ids)
+    params, events = cohort(model, ref_ids)
     t0 = time.perf_counter()
     ref = [
         solve_reference(model, params[i], 0.0, events.for_patient(i), t_out, args.rtol, args.atol)
@@ -98,7 +81,7 @@ def main() -> None:
         n_failed = 0
         for start in range(0, n, args.chunk):
             ids = np.arange(start, min(n, start + args.chunk))
-            params, events = _inputs(model, ids)
+            params, events = cohort(model, ids)
             res = simulate(model, params, events, t_out, settings)
             n_failed += int(np.count_nonzero(res.status))
             del res

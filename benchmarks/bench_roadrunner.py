@@ -31,30 +31,17 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from cohort import T_OUT, cohort
 from immunoreset.export.sbml import export_sbml, output_ids, state_ids
 from immunoreset.model.registry import get_model
-from immunoreset.population.sampling import sample_parameters
 from immunoreset.simulate.engine import SolverSettings, simulate
-from immunoreset.therapy.regimen import (
-    Infusion,
-    LymphodepletionDose,
-    ProductDose,
-    Regimen,
-    dosing_events,
-)
 
-SEED = 1
-REGIMEN = Regimen((Infusion(0.0),), (LymphodepletionDose(0.0, 1935.0),))
-DOSE = ProductDose(1e6, "cells/kg")
-T_OUT = np.arange(0.0, 731.0)
 MODEL = get_model("park2025")
 OUT = Path(__file__).parent / "results"
 
 
 def _inputs(ids: np.ndarray):
-    params = sample_parameters(MODEL, ids, SEED, variability=True)
-    return params, dosing_events(MODEL, DOSE, REGIMEN, params[:, MODEL.parameter_names.index(
-        "weight_kg")])  # fmt: skip
+    return cohort(MODEL, ids)
 
 
 def _sbml() -> str:

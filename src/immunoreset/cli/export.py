@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return EXIT_OK
-    from immunoreset.runs.directory import write_bytes_atomic
+    from immunoreset.files import write_bytes_atomic
 
     try:
         write_bytes_atomic(args.out, text.encode("utf-8"))

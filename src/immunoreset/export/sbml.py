@@ -255,18 +255,10 @@ def export_sbml(
         ia.setSymbol(mode_id)
         _check(ia.setMath(_math(formula(sp.Piecewise((1, gk0 > 0), (0, True))), mode_id)), mode_id)
         for value, trigger in ((1, f"{formula(gk)} > 0"), (0, f"{formula(gk)} <= 0")):
-            ev = m.createEvent()
-            ev.setId(f"{mode_id}_{'on' if value else 'off'}")
-            ev.setUseValuesFromTriggerTime(True)
-            trig = ev.createTrigger()
-            # Never fire at time 0: the initial assignment already holds the mode after any
-            # dose given at time 0 (simulators differ in how they cascade events at the start).
-            trig.setInitialValue(True)
-            trig.setPersistent(True)
-            _check(trig.setMath(_math(trigger, f"trigger of {mode_id}")), mode_id)
-            ea = ev.createEventAssignment()
-            ea.setVariable(mode_id)
-            ea.setMath(_math(str(value), mode_id))
+            # Never fire at time 0 (initial value true): the initial assignment already holds the
+            # mode after any dose given at time 0 (simulators cascade start events differently).
+            ev = _event(m, f"{mode_id}_{'on' if value else 'off'}", trigger, initial_value=True)
+            _assign(ev, mode_id, str(value))
     for oid, name, expr in zip(output_ids(model), model.observables, out, strict=True):
         obs = OBSERVABLES[name]
         par = _parameter(m, oid, None, False, f"output: {obs.description} [{obs.unit}]")
@@ -280,6 +272,24 @@ def export_sbml(
     if errors:
         raise SbmlExportError(f"SBML: {doc.getError(0).getMessage().strip()}")
     return libsbml.writeSBMLToString(doc)
+
+
+def _event(m: Any, eid: str, trigger: str, initial_value: bool) -> Any:
+    """A persistent event with ``trigger``, using values from its trigger time."""
+    ev = m.createEvent()
+    _check(ev.setId(eid), f"event {eid}")
+    ev.setUseValuesFromTriggerTime(True)
+    trig = ev.createTrigger()
+    trig.setInitialValue(initial_value)
+    trig.setPersistent(True)
+    _check(trig.setMath(_math(trigger, f"trigger of {eid}")), eid)
+    return ev
+
+
+def _assign(event: Any, variable: str, text: str) -> None:
+    ea = event.createEventAssignment()
+    ea.setVariable(variable)
+    _check(ea.setMath(_math(text, f"{event.getId()} on {variable}")), variable)
 
 
 def _switches_after_start_doses(model: Model, events: DosingEvents | None, y: np.ndarray,
@@ -306,19 +316,10 @@ def _dosing(m: Any, model: Model, events: DosingEvents, y: np.ndarray, p: np.nda
                    f"dose {k}: {inp.description} at day {time:g} [{inp.unit}]")  # fmt: skip
         after = y.copy()
         dose(int(index), sp.Symbol(amount_id), p, after)
-        ev = m.createEvent()
-        ev.setId(f"dose_{k}")
-        ev.setUseValuesFromTriggerTime(True)
-        trig = ev.createTrigger()
-        trig.setInitialValue(False)
-        trig.setPersistent(True)
-        _check(trig.setMath(_math(f"time >= {float(time)!r}", f"dose {k}")), f"dose {k}")
+        ev = _event(m, f"dose_{k}", f"time >= {float(time)!r}", initial_value=False)
         for sid, before, new in zip(state_ids(model), y, after, strict=True):
-            if sp.simplify(new - before) == 0:
-                continue
-            ea = ev.createEventAssignment()
-            ea.setVariable(sid)
-            _check(ea.setMath(_math(formula(new), f"dose {k} on {sid}")), sid)
+            if sp.simplify(new - before) != 0:
+                _assign(ev, sid, formula(new))
 
 
 def export_scenario_sbml(scenario: Any) -> str:

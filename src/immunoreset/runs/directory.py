@@ -37,6 +37,8 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from immunoreset.files import write_bytes_atomic
+
 SCHEMA_VERSION = 2
 RUN_FILE = "run.json"
 SCENARIO_FILE = "scenario.yaml"
@@ -73,17 +75,6 @@ def read_run_json(path: Path) -> dict[str, Any]:
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     write_bytes_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_table_atomic(path: Path, table: pa.Table) -> None:

@@ -24,7 +24,6 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -32,6 +31,7 @@ from types import ModuleType
 
 import numpy as np
 
+from immunoreset.files import write_bytes_atomic
 from immunoreset.model.core import Model
 from immunoreset.simulate.sparsity import (
     Colouring,
@@ -123,14 +123,7 @@ def _write_once(path: Path, data: bytes) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)
 
 
 def _safe(name: str) -> str:
