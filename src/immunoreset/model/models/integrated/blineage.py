@@ -33,26 +33,29 @@ import numpy as np
 from immunoreset.model.core import State
 from immunoreset.model.kernel import kernel
 from immunoreset.model.models.integrated import body, car, conditioning
-from immunoreset.model.models.integrated.frame import block
+from immunoreset.model.models.integrated.frame import CELL_ATOL_SCALE, block
+
+
+def _cells(name: str, description: str) -> State:
+    return State(name, "cells/uL", description, CELL_ATOL_SCALE)
+
 
 BLOCK = block(
     (
-        State("b_pre1_bm", "cells/uL", "CD19+CD20- B precursors (pro-B), marrow"),
-        State("b_pre2_bm", "cells/uL", "CD19+CD20- B precursors (pre-B), marrow"),
-        State("b_pre3_bm", "cells/uL", "CD19+CD20- B precursors (immature B), marrow"),
-        State("b_nv_bl", "cells/uL", "naive B cells, blood"),
-        State("b_nv_ly", "cells/uL", "naive B cells, lymphoid tissue"),
-        State("b_mem_bl", "cells/uL", "memory B cells, blood"),
-        State("b_mem_ly", "cells/uL", "memory B cells, lymphoid tissue"),
-        State("b_arn_bl", "cells/uL", "autoreactive naive B cells, blood"),
-        State("b_arn_ly", "cells/uL", "autoreactive naive B cells, lymphoid tissue"),
-        State("b_ara_ly", "cells/uL", "activated autoreactive B cells, lymphoid tissue"),
-        State(
-            "pc_short", "cells/uL", "short-lived plasma cells and plasmablasts (per uL lymphoid)"
-        ),
-        State("pc_short_ar", "cells/uL", "autoreactive short-lived plasma cells (per uL lymphoid)"),
-        State("pc_long", "cells/uL", "long-lived plasma cells, marrow"),
-        State("pc_long_ar", "cells/uL", "autoreactive long-lived plasma cells, marrow"),
+        _cells("b_pre1_bm", "CD19+CD20- B precursors (pro-B), marrow"),
+        _cells("b_pre2_bm", "CD19+CD20- B precursors (pre-B), marrow"),
+        _cells("b_pre3_bm", "CD19+CD20- B precursors (immature B), marrow"),
+        _cells("b_nv_bl", "naive B cells, blood"),
+        _cells("b_nv_ly", "naive B cells, lymphoid tissue"),
+        _cells("b_mem_bl", "memory B cells, blood"),
+        _cells("b_mem_ly", "memory B cells, lymphoid tissue"),
+        _cells("b_arn_bl", "autoreactive naive B cells, blood"),
+        _cells("b_arn_ly", "autoreactive naive B cells, lymphoid tissue"),
+        _cells("b_ara_ly", "activated autoreactive B cells, lymphoid tissue"),
+        _cells("pc_short", "short-lived plasma cells and plasmablasts (per uL lymphoid)"),
+        _cells("pc_short_ar", "autoreactive short-lived plasma cells (per uL lymphoid)"),
+        _cells("pc_long", "long-lived plasma cells, marrow"),
+        _cells("pc_long_ar", "autoreactive long-lived plasma cells, marrow"),
     ),
     "blineage_parameters.csv",
     after=car.BLOCK,

@@ -39,7 +39,7 @@ import numpy as np
 from immunoreset.model.core import State
 from immunoreset.model.kernel import kernel
 from immunoreset.model.models.integrated import body, host
-from immunoreset.model.models.integrated.frame import block
+from immunoreset.model.models.integrated.frame import CELL_ATOL_SCALE, block
 
 SLOTS = ("a", "b")
 COMPARTMENTS = ("blood", "lymphoid", "marrow")
@@ -56,7 +56,12 @@ SCM, CM, EM, EFF, EXH = range(N_PHEN)
 
 BLOCK = block(
     tuple(
-        State(f"car_{s}_{ph}_{c}", "cells/uL", f"{desc} CAR cells of product slot {s}, {c}")
+        State(
+            f"car_{s}_{ph}_{c}",
+            "cells/uL",
+            f"{desc} CAR cells of product slot {s}, {c}",
+            CELL_ATOL_SCALE,
+        )
         for s in SLOTS
         for c in COMPARTMENTS
         for ph, desc in PHENOTYPES

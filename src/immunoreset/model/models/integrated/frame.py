@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from immunoreset.model.core import Parameter, State, load_parameters
 
 PACKAGE = __package__
+CELL_ATOL_SCALE = 100.0
+"""Absolute-tolerance scale of cell pools (cells/uL): with the default atol 1e-6 a change below 1e-4
+cells/uL (about 500 cells in the blood of an adult) is not resolved; every reported cell count of
+interest (aplasia at 1 B cell/uL, CAR persistence at 0.01 cells/uL) lies far above it."""
 
 
 @dataclass(frozen=True)
