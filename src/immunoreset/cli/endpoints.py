@@ -22,16 +22,7 @@ from pathlib import Path
 
 from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, fail
 from immunoreset.cli.text import plain
-from immunoreset.endpoints import (
-    EndpointConfig,
-    ResultTableError,
-    compute_endpoints,
-    read_status,
-    read_trajectories,
-    write_endpoints,
-)
-from immunoreset.endpoints.config import AUC_METHODS
-from immunoreset.endpoints.io import TRAJECTORIES
+from immunoreset.endpoints.config import AUC_METHODS, EndpointConfig
 
 
 def visit_days(text: str) -> tuple[float, ...]:
@@ -57,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="compute trial endpoints from a run's trajectories",
         description=plain(__doc__.split("\n\n")[0]),
     )
-    parser.add_argument("run_dir", type=Path, help=f"run folder holding {TRAJECTORIES}")
+    parser.add_argument("run_dir", type=Path, help="run folder holding trajectories.parquet")
     parser.add_argument(
         "--visits", type=visit_days, help="visit days, comma-separated (default 0,28,90,180,365)"
     )
@@ -73,6 +64,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``immunoreset endpoints``; see the module docstring for the exit codes."""
+    from immunoreset.endpoints import (
+        ResultTableError,
+        compute_endpoints,
+        read_status,
+        read_trajectories,
+        write_endpoints,
+    )
+    from immunoreset.endpoints.io import TRAJECTORIES
+
     settings = {
         name: value
         for name, value in (

@@ -7,7 +7,6 @@ import csv
 import sys
 
 from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, fail
-from immunoreset.model.registry import MODELS, get_model
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_models(args: argparse.Namespace) -> int:
+    from immunoreset.model.registry import MODELS
+
     for name in sorted(MODELS):
         m = MODELS[name]
         print(f"{name:12s} {m.title}")
@@ -28,6 +29,8 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def run_params(args: argparse.Namespace) -> int:
+    from immunoreset.model.registry import get_model
+
     try:
         model = get_model(args.model)
     except KeyError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, fail
-from immunoreset.therapy.products import ProductError, list_products, load_product
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from immunoreset.therapy.products import ProductError, list_products, load_product
+
     if args.name is None:
         for name in list_products():
             product = load_product(name)

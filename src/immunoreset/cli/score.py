@@ -25,14 +25,6 @@ from pathlib import Path
 
 from immunoreset.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED, fail
 from immunoreset.cli.text import plain
-from immunoreset.clinical import REGISTRY
-from immunoreset.clinical.csvio import (
-    CsvLayoutError,
-    score_csv,
-    template,
-    write_csv,
-    write_text_atomic,
-)
 
 PROG = "immunoreset score"
 MAX_INPUT_BYTES = 100 * 1024 * 1024
@@ -60,6 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _emit(text: str, out: Path | None) -> None:
+    from immunoreset.clinical.csvio import write_text_atomic
+
     """Write ``text`` to ``out`` atomically, or to standard output."""
     if out is None:
         sys.stdout.write(text)
@@ -68,6 +62,8 @@ def _emit(text: str, out: Path | None) -> None:
 
 
 def list_instruments() -> str:
+    from immunoreset.clinical import REGISTRY
+
     """One aligned line per registered instrument: key, status, title, PROVISIONAL items."""
     rows = [("key", "status", "title", "provisional")]
     rows += [
@@ -126,6 +122,8 @@ def read_records(path: Path) -> str:
     Raises :class:`CsvLayoutError` for a file too large or not UTF-8 text, and :class:`OSError`
     when it cannot be read.
     """
+    from immunoreset.clinical.csvio import CsvLayoutError
+
     with path.open("rb") as handle:
         raw = handle.read(MAX_INPUT_BYTES + 1)
     if len(raw) > MAX_INPUT_BYTES:
@@ -143,6 +141,9 @@ def read_records(path: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``immunoreset score``; see the module docstring for the exit codes."""
+    from immunoreset.clinical import REGISTRY
+    from immunoreset.clinical.csvio import CsvLayoutError, score_csv, template, write_csv
+
     problem = _usage_error(args)
     if problem:
         return fail(problem, EXIT_BAD_INPUT)

@@ -7,17 +7,29 @@ never touch models or solvers. Entry points: :func:`compute_endpoints` with an
 :class:`EndpointConfig`, then :func:`write_endpoints`.
 """
 
-from immunoreset.endpoints.compute import Endpoints, compute_endpoints
-from immunoreset.endpoints.config import EndpointConfig
-from immunoreset.endpoints.io import read_status, read_trajectories, write_endpoints
-from immunoreset.endpoints.table import ResultTableError
+from __future__ import annotations
 
-__all__ = [
-    "EndpointConfig",
-    "Endpoints",
-    "ResultTableError",
-    "compute_endpoints",
-    "read_status",
-    "read_trajectories",
-    "write_endpoints",
-]
+import importlib
+from typing import Any
+
+_API = {
+    "Endpoints": "immunoreset.endpoints.compute",
+    "compute_endpoints": "immunoreset.endpoints.compute",
+    "EndpointConfig": "immunoreset.endpoints.config",
+    "read_status": "immunoreset.endpoints.io",
+    "read_trajectories": "immunoreset.endpoints.io",
+    "write_endpoints": "immunoreset.endpoints.io",
+    "ResultTableError": "immunoreset.endpoints.table",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names are imported on first use: reading the settings (``config``) needs no table library."""
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'immunoreset.endpoints' has no attribute {name!r}")
+
+
+__all__ = sorted(_API)

@@ -1,27 +1,32 @@
 """Running scenarios: virtual patients through the engine, in memory or into a run directory.
 
 :func:`run` returns a :class:`Result` in memory; :func:`run_to_directory` writes a resumable run
-directory (:mod:`.directory`) chunk by chunk; :func:`read_run` loads one back.
+directory (:mod:`.directory`) chunk by chunk; :func:`read_run` loads one back. Names are imported
+on first use, so the command line's signal handling (:mod:`.interrupt`) loads no table library.
 """
 
-from immunoreset.runs.directory import RunDirectoryError
-from immunoreset.runs.execute import (
-    RunSummary,
-    read_run,
-    run,
-    run_to_directory,
-    set_threads,
-    write_result,
-)
-from immunoreset.runs.result import Result
+from __future__ import annotations
 
-__all__ = [
-    "Result",
-    "RunDirectoryError",
-    "RunSummary",
-    "read_run",
-    "run",
-    "run_to_directory",
-    "set_threads",
-    "write_result",
-]
+import importlib
+from typing import Any
+
+_API = {
+    "Result": "immunoreset.runs.result",
+    "RunDirectoryError": "immunoreset.runs.directory",
+    "RunSummary": "immunoreset.runs.execute",
+    "read_run": "immunoreset.runs.execute",
+    "run": "immunoreset.runs.execute",
+    "run_to_directory": "immunoreset.runs.execute",
+    "set_threads": "immunoreset.runs.execute",
+    "write_result": "immunoreset.runs.execute",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'immunoreset.runs' has no attribute {name!r}")
