@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from immunoreset.report import trial_figures as tf
+from immunoreset.scenario.load import product_dose
+from immunoreset.scenario.schema import RegimenSpec
 
 if TYPE_CHECKING:
+    from immunoreset.trial.design import Arm
     from immunoreset.trial.run import TrialResult
 
 KINETIC_OUTPUTS = ("car_t_blood", "b_cells_blood", "anti_dsdna", "igg_total", "c3", "neutrophils")
@@ -142,24 +145,33 @@ def baseline_table(result: TrialResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _conditioning(regimen: RegimenSpec) -> str:
+    """The lymphodepletion of an arm in words."""
+    if regimen.conditioning is not None:
+        return regimen.conditioning
+    if regimen.fludarabine or regimen.cyclophosphamide:
+        return "fludarabine/cyclophosphamide (explicit doses)"
+    return "yes" if regimen.lymphodepletion else "none"
+
+
+def _arm_row(result: TrialResult, arm: Arm) -> dict:
+    scenario = result.trial.arms[arm.code]
+    dose = product_dose(scenario)
+    product = scenario.product
+    return {
+        "code": arm.code,
+        "arm": arm.name,
+        "ratio": arm.ratio,
+        "product": product.name
+        + (f" (catalogue {product.catalogue})" if product.catalogue else ""),
+        "dose": f"{dose.value:g} {dose.unit}",
+        "lymphodepletion": _conditioning(scenario.regimen),
+    }
+
+
 def _design_html(result: TrialResult) -> str:
     d = result.trial.design
-    arms = pd.DataFrame(
-        [
-            {
-                "code": a.code,
-                "arm": a.name,
-                "ratio": a.ratio,
-                "product": result.trial.arms[a.code].product.name,
-                "dose": f"{result.trial.arms[a.code].product.dose.value:g} "
-                f"{result.trial.arms[a.code].product.dose.unit}",
-                "lymphodepletion": "yes"
-                if result.trial.arms[a.code].regimen.lymphodepletion
-                else "no",
-            }
-            for a in d.arms
-        ]
-    )
+    arms = pd.DataFrame([_arm_row(result, a) for a in d.arms])
     crit = pd.DataFrame([{"criterion": c.label} for c in d.eligibility] or [{"criterion": "none"}])
     eps = pd.DataFrame(
         [

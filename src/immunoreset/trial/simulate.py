@@ -84,6 +84,8 @@ def _visit_values(frame: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
 def _chunk(
     trial: Trial, inputs: RunInputs, ids: np.ndarray, covariates: pd.DataFrame, replicate: int
 ) -> tuple[pa.Table, pa.Table]:
+    """Trajectories and patient table of one chunk: variability draws keyed by the patient, then
+    the covariate relations, then the engine (per-kg doses use each patient's weight)."""
     model = inputs.model
     seed = derived_seed(trial.design.seed, replicate, Purpose.PARAMETERS)
     params = sample_parameters(
