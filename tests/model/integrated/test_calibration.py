@@ -5,8 +5,9 @@ fixed seed) after the study's regimen: the Erlangen product at 1e6 CAR+ cells/kg
 25 mg/m2 on days -5 to -3 and cyclophosphamide 1000 mg/m2 on day -3 (Mackensen 2022). A reported
 mean (SD) is met when the cohort mean lies inside the 95 % range of a mean of that many patients
 (mean +/- 2 SD / sqrt(n)); a reported range when every patient lies inside it. Targets the default
-calibration misses are strict xfails with the measured values. Oncology rows (Stein 2019, ZUMA-1,
-Kochenderfer 2017) need a sourced tumour burden and are listed in the data file as not yet tested.
+calibration misses are strict xfails with the measured values. Stein 2019 is checked in its own
+setting (leukaemic burden, tisagenlecleucel-like dose) against its population spread; the CD28
+oncology rows (ZUMA-1, Kochenderfer 2017) are listed in the data file as not yet tested.
 """
 
 from __future__ import annotations
@@ -133,3 +134,64 @@ def test_long_lived_plasma_cells_persist_25_months(cohort: np.ndarray) -> None:
     day = 760 - START
     kept = cohort[:, day, OBS["plasma_cells_long"]] / cohort[:, 0, OBS["plasma_cells_long"]]
     assert np.all(kept > 0.7), kept
+
+
+def _leukaemia_kinetics() -> tuple[float, float, float]:
+    """Typical patient with a B-ALL burden after tisagenlecleucel-like dosing (Stein 2019 setting):
+    median dose 3.1e6 cells/kg at <= 50 kg (Stein 2019 population), 4-1BB CD19 product, burden 1e11
+    leukaemic cells, 90 % in marrow (assumption: a largely replaced marrow; the kinetics below change
+    by less than 2 % between 1e11 and 5e11 cells). Returns (alpha, FB, beta) read like Stein's
+    closed form: decline over the 28 days after the peak, level at day 365 over the peak, and the
+    terminal rate between days 180 and 365."""
+    scenario = parse_scenario(
+        {
+            "model": "integrated",
+            "product": {
+                "catalogue": "cd19-41bb-erlangen",
+                "dose": {"value": 3.1e6, "unit": "cells/kg"},
+            },
+            "regimen": {"conditioning": "standard"},
+            "population": {
+                "parameters": {"tumour_cells": 1e11, "tumour_marrow_share": 0.9, "weight_kg": 50}
+            },
+            "horizon_days": 365,
+            "output_times": {"start_day": 0, "every_days": 1},
+        }
+    )
+    inputs = prepare(scenario)
+    params = inputs.parameters(np.arange(1))
+    res = simulate(
+        inputs.model, params, inputs.events(params), inputs.times, inputs.settings, inputs.t_start
+    )
+    car = res.values[0, :, OBS["car_t_blood"]]
+    day = int(np.argmax(car))
+    alpha = math.log(car[day] / car[day + 28]) / 28.0
+    return alpha, car[365] / car[day], math.log(car[180] / car[365]) / 185.0
+
+
+@pytest.fixture(scope="module")
+def leukaemia() -> tuple[float, float, float]:
+    return _leukaemia_kinetics()
+
+
+def _within_population_spread(value: float, typical: float, omega2: float) -> bool:
+    """Inside the 95 % range of a log-normal between-patient distribution (Stein 2019 omega^2)."""
+    return abs(math.log(value / typical)) <= 1.96 * math.sqrt(omega2)
+
+
+def test_stein2019_4_1bb_contraction_and_persistence_in_leukaemia(leukaemia) -> None:
+    """Stein 2019: alpha 0.16/day (omega^2 0.91), beta 0.0032/day (0.86; terminal half-life 220 d)."""
+    assert "beta 0.0032/d" in TARGETS["stein19_kinetics"]["value"]
+    alpha, _, beta = leukaemia
+    assert _within_population_spread(alpha, 0.16, 0.91), alpha
+    assert _within_population_spread(beta, 0.0032, 0.86), beta
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open calibration: the persisting share of the peak is about 4e-5 (Stein 2019 FB 0.0079, "
+    "omega^2 0.8): contraction takes the pool far below Stein's memory-like fraction",
+)
+def test_stein2019_persisting_fraction_in_leukaemia(leukaemia) -> None:
+    _, fb, _ = leukaemia
+    assert _within_population_spread(fb, 0.0079, 0.8), fb
