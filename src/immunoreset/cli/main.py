@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Sequence
 
 from immunoreset import __version__
-from immunoreset.cli import commands
 from immunoreset.cli.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -28,7 +27,7 @@ from immunoreset.cli.errors import (
     say,
 )
 from immunoreset.cli.text import plain
-from immunoreset.runs.interrupt import Terminated, install_handlers, reset
+from immunoreset.runs.interrupt import Terminated, install_handlers, raise_if_requested, reset
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from immunoreset.cli import commands  # the subcommands' imports come after signal handling
+
     parser = _Parser(prog="immunoreset", description=plain(__doc__.splitlines()[0]))
     parser.add_argument("--version", action="version", version=f"immunoreset {__version__}")
     parser.add_argument(
@@ -84,15 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = _joined_negative_values(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args_list
     previous = None
-    if _main_thread():
+    reset()
+    if _main_thread():  # first of all: a Ctrl-C during the imports below is never lost
         previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
         install_handlers()
-    reset()
     try:
         with warnings.catch_warnings():
             if not debug:  # numerical warnings are handled where they arise; never on stderr
                 warnings.simplefilter("ignore", RuntimeWarning)
             args = build_parser().parse_args(args_list)
+            raise_if_requested()
             code = int(args.run(args))
             sys.stdout.flush()
             return code
