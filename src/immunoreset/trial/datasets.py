@@ -202,48 +202,65 @@ def _visit_name(day: float) -> str:
     return "Baseline" if day == 0 else f"Day {day:g}"
 
 
+def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """``labels[codes]`` as a categorical (labels may repeat: they are merged)."""
+    unique = list(dict.fromkeys(labels))
+    remap = np.array([unique.index(label) for label in labels], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(unique, dtype=object))
+
+
 def adlb(visits: pd.DataFrame, design: TrialDesign) -> pd.DataFrame:
-    """Visit-level laboratory and score dataset (long: one row per visit and parameter)."""
-    names = {a.code: a.name for a in design.arms}
+    """Visit-level laboratory and score dataset (long: one row per visit and parameter).
+
+    Built from integer codes and stored as categoricals: at 100,000 patients the table has millions
+    of rows, and a string per row and column would take gigabytes.
+    """
     present = [c for c in LABS if c in visits.columns]
-    keys = visits[["patient_id", "arm", "visit_day", "time"]]
-    parts = []
-    for column in present:
-        code, label, category = LABS[column]
-        value = pd.to_numeric(visits[column].astype("Float64"), errors="coerce").astype(float)
-        base = value.where(visits["visit_day"] == 0).groupby(visits["patient_id"]).transform("max")
-        parts.append(
-            pd.DataFrame(
-                {
-                    "patient_id": keys["patient_id"].to_numpy(),
-                    "ARMCD": keys["arm"].to_numpy(),
-                    "PARAMCD": code,
-                    "PARAM": label,
-                    "PARCAT1": category,
-                    "AVAL": value.to_numpy(),
-                    "AVALU": OBSERVABLES[column].unit if column in OBSERVABLES else "score",
-                    "BASE": base.to_numpy(),
-                    "CHG": (value - base).to_numpy(),
-                    "AVISITN": keys["visit_day"].astype(float).to_numpy(),
-                    "ADY": keys["time"].astype("Float64").astype(float).to_numpy(),
-                }
-            )
-        )
-    if not parts:
+    if not present:
         return pd.DataFrame(columns=["USUBJID"])
-    long = pd.concat(parts, ignore_index=True)
-    # categorical subject ids: one string per patient, not per row (millions of rows at scale)
-    ids = long.pop("patient_id").to_numpy()
+    n = len(visits)
+    ids = visits["patient_id"].to_numpy(np.int64)
+    day = visits["visit_day"].to_numpy(float)
+    ady = visits["time"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    value = np.empty(n * len(present))
+    base = np.empty_like(value)
+    for j, column in enumerate(present):
+        v = pd.to_numeric(visits[column].astype("Float64"), errors="coerce").astype(float)
+        b = v.where(visits["visit_day"] == 0).groupby(visits["patient_id"]).transform("max")
+        value[j * n : (j + 1) * n] = v.to_numpy()
+        base[j * n : (j + 1) * n] = b.to_numpy()
+    param = np.repeat(np.arange(len(present)), n)
+    pid, vday = np.tile(ids, len(present)), np.tile(day, len(present))
+    order = np.lexsort((vday, param, pid))
     unique = np.unique(ids)
-    subjects = _usubjid(design.name, pd.Series(unique))
-    long.insert(0, "USUBJID", pd.Categorical.from_codes(np.searchsorted(unique, ids), subjects))
-    long.insert(0, "STUDYID", design.name)
-    long.insert(3, "ARM", long["ARMCD"].map(names))
-    long["AVISIT"] = long["AVISITN"].map(_visit_name)
-    long = long.sort_values(["USUBJID", "PARAMCD", "AVISITN"], kind="stable", ignore_index=True)
-    for col in ("STUDYID", "ARMCD", "ARM", "PARAMCD", "PARAM", "PARCAT1", "AVALU", "AVISIT"):
-        long[col] = long[col].astype("category")
-    return long
+    codes = [a.code for a in design.arms]
+    arm_codes = visits["arm"].map({c: i for i, c in enumerate(codes)}).to_numpy(np.int64)
+    days = sorted(set(day))
+    units = [OBSERVABLES[c].unit if c in OBSERVABLES else "score" for c in present]
+    info = [LABS[c] for c in present]
+    arm_of = np.tile(arm_codes, len(present))[order]
+    return pd.DataFrame(
+        {
+            "STUDYID": _categorical(np.zeros(len(order), np.int8), [design.name]),
+            "USUBJID": _categorical(
+                np.searchsorted(unique, pid[order]), list(_usubjid(design.name, pd.Series(unique)))
+            ),
+            "ARMCD": _categorical(arm_of, codes),
+            "ARM": _categorical(arm_of, [a.name for a in design.arms]),
+            "PARAMCD": _categorical(param[order], [i[0] for i in info]),
+            "PARAM": _categorical(param[order], [i[1] for i in info]),
+            "PARCAT1": _categorical(param[order], [i[2] for i in info]),
+            "AVAL": value[order],
+            "AVALU": _categorical(param[order], units),
+            "BASE": base[order],
+            "CHG": (value - base)[order],
+            "AVISITN": vday[order],
+            "ADY": np.tile(ady, len(present))[order],
+            "AVISIT": _categorical(
+                np.searchsorted(days, vday[order]), [_visit_name(d) for d in days]
+            ),
+        }
+    )
 
 
 def adae(patients: pd.DataFrame, design: TrialDesign) -> pd.DataFrame:
