@@ -1,8 +1,9 @@
 """Start-up time: how long a fresh process takes to reach its first simulated patient.
 
 Each measurement is a new Python process that imports immunoreset, loads a one-patient scenario and
-simulates it; the time is taken from just before the process is started to the moment it reports
-the first patient done (interpreter start-up, imports, compile or cache load, and the patient). The
+simulates it into a run directory as ``immunoreset simulate`` does; the time is taken from just
+before the process is started to the moment its first patient is done (interpreter start-up,
+imports, compile or cache load, and the patient; writing the tables and plots comes after). The
 first process of a model meets an empty compile cache (a fresh temporary ``IMMUNORESET_CACHE_DIR``);
 the following ones load the cached integrator. Used by ``bench_engine.py``; runnable alone::
 
@@ -26,18 +27,27 @@ EXAMPLES = {"stein2019": "stein2019_typical.yaml", "park2025": "park2025_sle_typ
 CHILD = r"""
 import sys
 import immunoreset as ir
-result = ir.run(ir.load_scenario(sys.argv[1]))
-assert result.n_failed == 0
-print("first patient done", flush=True)
+scenario = ir.load_scenario(sys.argv[1])
+ir.run_to_directory(scenario, sys.argv[2], plots=False,
+                    progress=lambda n: print("first patient done", flush=True))
 """
 
 
 def _one(scenario: Path, cache: Path) -> float:
     env = os.environ | {"IMMUNORESET_CACHE_DIR": str(cache)}
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", CHILD, str(scenario)], env=env, check=True,
-                   capture_output=True)  # fmt: skip
-    return time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="immunoreset-startup-") as tmp:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(scenario), str(Path(tmp) / "run")], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        elapsed = time.perf_counter() - start
+        proc.wait()
+    if "first patient done" not in line or proc.returncode != 0:
+        raise RuntimeError(f"start-up run failed: {line!r}")
+    return elapsed
 
 
 def measure(repeats: int = 3) -> dict[str, dict[str, object]]:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
@@ -324,6 +323,8 @@ def read_run(run_dir: str | Path) -> Result:
     path = Path(run_dir)
     if not rd.is_run_directory(path):
         raise rd.RunDirectoryError(f"{path}: not an immunoreset run directory (no {rd.RUN_FILE})")
+    import pyarrow.dataset as ds  # loads pandas: only when a run is read back
+
     meta = rd.read_run_json(path)
     scenario = scenario_from_text(
         (path / rd.SCENARIO_FILE).read_text(encoding="utf-8"), str(path / rd.SCENARIO_FILE)
