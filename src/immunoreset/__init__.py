@@ -16,8 +16,7 @@ library until a plot is asked for.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from immunoreset.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -46,12 +45,7 @@ _API = {
 __all__ = ["__version__", *sorted(_API)]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'immunoreset' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _API)
 
 
 def __dir__() -> list[str]:

@@ -9,8 +9,7 @@ never touch models or solvers. Entry points: :func:`compute_endpoints` with an
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from immunoreset.lazy import lazy_attributes
 
 _API = {
     "Endpoints": "immunoreset.endpoints.compute",
@@ -23,13 +22,7 @@ _API = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Names are imported on first use: reading the settings (``config``) needs no table library."""
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'immunoreset.endpoints' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _API)
 
 
 __all__ = sorted(_API)

@@ -7,8 +7,7 @@ on first use, so the command line's signal handling (:mod:`.interrupt`) loads no
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from immunoreset.lazy import lazy_attributes
 
 _API = {
     "Result": "immunoreset.runs.result",
@@ -24,9 +23,4 @@ _API = {
 __all__ = sorted(_API)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'immunoreset.runs' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _API)

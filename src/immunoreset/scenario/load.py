@@ -160,16 +160,21 @@ def read_text_limited(path: Path, limit: int, source: str) -> str:
         raise ScenarioError(source, "<file>", "binary data", "a UTF-8 text file") from None
 
 
-def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
-    """Validate scenario YAML text (duplicate keys rejected) into a :class:`Scenario`."""
+def read_yaml(text: str, source: str, error: type[ScenarioError] = ScenarioError) -> Any:
+    """Parse YAML text with the safe loader, rejecting a key given twice; a syntax error is
+    ``error`` naming the line (scenario and trial files share this)."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<file>"
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError(source, where, problem, "well-formed YAML with unique keys") from None
-    return parse_scenario(data, source)
+        raise error(source, where, problem, "well-formed YAML with unique keys") from None
+
+
+def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate scenario YAML text (duplicate keys rejected) into a :class:`Scenario`."""
+    return parse_scenario(read_yaml(text, source), source)
 
 
 def load_scenario(path: str | Path) -> Scenario:

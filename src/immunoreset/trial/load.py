@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from immunoreset.endpoints import EndpointConfig, compute_endpoints
@@ -25,10 +24,10 @@ from immunoreset.scenario.load import (
     ScenarioError,
     _allowed,
     _path,
-    _UniqueKeyLoader,
     model_of,
     parse_scenario,
     read_text_limited,
+    read_yaml,
 )
 from immunoreset.scenario.schema import Scenario
 from immunoreset.trial.covariates import CovariateSet, available_sets, covariate_set
@@ -292,14 +291,7 @@ def parse_trial(
 
 def trial_from_text(text: str, source: str = "<trial>", base_dir: Path = Path(".")) -> Trial:
     """Validate trial YAML text (duplicate keys rejected)."""
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "<file>"
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise TrialError(source, where, problem, "well-formed YAML with unique keys") from None
-    return parse_trial(data, source, base_dir, text)
+    return parse_trial(read_yaml(text, source, TrialError), source, base_dir, text)
 
 
 def load_trial(path: str | Path) -> Trial:
