@@ -57,31 +57,49 @@ def trajectory_schema(outputs: tuple[str, ...]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def numeric_array(values: np.ndarray) -> pa.Array:
+    """An Arrow array over a 1-D int64 or float64 numpy array, without nulls.
+
+    Built from the buffer directly: ``pa.array`` would import pandas (about 0.3 s) on its first
+    call just to ask whether the input is a pandas object, and a run writes no pandas.
+    """
+    values = np.ascontiguousarray(values)
+    kind = {np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64()}[values.dtype]
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
+def string_array(texts: list[str]) -> pa.Array:
+    """An Arrow UTF-8 array of ``texts`` (no nulls), built from buffers for the same reason."""
+    encoded = [t.encode("utf-8") for t in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    data = pa.py_buffer(b"".join(encoded))
+    return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets), data])
+
+
 def trajectory_table(batch: BatchResult, outputs: tuple[str, ...], keep: list[int]) -> pa.Table:
     n, t = len(batch.patient_ids), len(batch.times)
     columns = [
-        pa.array(np.repeat(batch.patient_ids.astype(np.int64), t)),
-        pa.array(np.tile(batch.times, n)),
+        numeric_array(np.repeat(batch.patient_ids.astype(np.int64), t)),
+        numeric_array(np.tile(batch.times.astype(np.float64), n)),
     ]
-    columns += [pa.array(batch.values[:, :, j].reshape(-1)) for j in keep]
+    columns += [numeric_array(batch.values[:, :, j].reshape(-1)) for j in keep]
     return pa.Table.from_arrays(columns, schema=trajectory_schema(outputs))
 
 
 def patient_table(batch: BatchResult, parameter_names: tuple[str, ...]) -> pa.Table:
     """One row per patient: id, status and message, solver statistics, every parameter."""
     columns = {
-        PATIENT: pa.array(batch.patient_ids.astype(np.int64)),
-        "status": pa.array(batch.status.astype(np.int64)),
-        "status_message": pa.array(
-            [batch.status_message(i) for i in range(len(batch.status))], pa.string()
-        ),
-        "steps_accepted": pa.array(batch.stats[:, 0].astype(np.int64)),
-        "steps_rejected": pa.array(batch.stats[:, 1].astype(np.int64)),
-        "switch_crossings": pa.array(batch.stats[:, 2].astype(np.int64)),
+        PATIENT: numeric_array(batch.patient_ids.astype(np.int64)),
+        "status": numeric_array(batch.status.astype(np.int64)),
+        "status_message": string_array([batch.status_message(i) for i in range(len(batch.status))]),
+        "steps_accepted": numeric_array(batch.stats[:, 0].astype(np.int64)),
+        "steps_rejected": numeric_array(batch.stats[:, 1].astype(np.int64)),
+        "switch_crossings": numeric_array(batch.stats[:, 2].astype(np.int64)),
     }
     for j, name in enumerate(parameter_names):
-        columns[name] = pa.array(np.ascontiguousarray(batch.params[:, j]))
-    return pa.table(columns)
+        columns[name] = numeric_array(batch.params[:, j].astype(np.float64))
+    return pa.Table.from_arrays(list(columns.values()), names=list(columns))
 
 
 def with_units(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
