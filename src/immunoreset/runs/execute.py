@@ -119,7 +119,7 @@ class RunSummary:
     resumed_chunks: int = 0
 
 
-def _versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
     out = {"immunoreset": __version__, "python": sys.version.split()[0]}
     for name in _VERSIONED:
         try:
@@ -154,7 +154,7 @@ def run_description(inputs: RunInputs, status: str, n_done: int, n_failed: int,
         },
         "model": {"name": model.name, "title": model.title, "reference": model.reference},
         "output_units": output_units(inputs.outputs),
-        "versions": _versions(),
+        "versions": package_versions(),
         "platform": platform.platform(),
         "chunks_done": n_done,
         "n_failed": n_failed,

@@ -47,7 +47,7 @@ class ScenarioError(ValueError):
         super().__init__(f"{source}: {field}: got {shown}; allowed: {allowed}")
 
 
-def _path(loc: tuple[Any, ...]) -> str:
+def field_path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -62,7 +62,7 @@ def _bound(ctx: dict[str, Any], key: str) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _allowed(err: Any) -> str:
+def allowed_text(err: Any) -> str:
     """What a field allows, in the project's words, from one pydantic error record."""
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
@@ -112,7 +112,7 @@ def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
         err = exc.errors()[0]
         value = err.get("input") if err.get("type") != "missing" else None
         raise ScenarioError(
-            source, _path(tuple(err.get("loc", ()))), value, _allowed(err)
+            source, field_path(tuple(err.get("loc", ()))), value, allowed_text(err)
         ) from None
     check_scenario(scenario, source)
     return scenario

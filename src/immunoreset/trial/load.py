@@ -22,8 +22,8 @@ from immunoreset.model.core import Model
 from immunoreset.scenario.load import (
     MAX_FILE_BYTES,
     ScenarioError,
-    _allowed,
-    _path,
+    allowed_text,
+    field_path,
     model_of,
     parse_scenario,
     read_text_limited,
@@ -255,7 +255,9 @@ def parse_trial(
     except ValidationError as exc:
         err = exc.errors()[0]
         value = err.get("input") if err.get("type") != "missing" else None
-        raise TrialError(source, _path(tuple(err.get("loc", ()))), value, _allowed(err)) from None
+        raise TrialError(
+            source, field_path(tuple(err.get("loc", ()))), value, allowed_text(err)
+        ) from None
     _check_names(design, source)
     arms = {arm.code: _arm_scenario(design, i, source) for i, arm in enumerate(design.arms)}
     models = {s.model for s in arms.values()}

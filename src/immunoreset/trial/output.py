@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from immunoreset.runs.execute import _versions
+from immunoreset.runs.execute import package_versions
 
 if TYPE_CHECKING:
     from immunoreset.trial.run import TrialResult
@@ -93,7 +93,7 @@ def provenance(result: TrialResult) -> dict:
         "model": {"name": model.name, "title": model.title, "reference": model.reference},
         "covariates": trial.design.population.covariates,
         "relations": [r.__dict__ for r in trial.relations],
-        "versions": _versions(),
+        "versions": package_versions(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(result.seconds, 3),
     }
