@@ -37,6 +37,8 @@ _API = {
     "run_trial": "immunoreset.trial.run",
     "export_sbml": "immunoreset.export.sbml",
     "export_scenario_sbml": "immunoreset.export.sbml",
+    "run_calibration": "immunoreset.calibrate.run",
+    "write_calibration": "immunoreset.calibrate.run",
     "get_model": "immunoreset.model.registry",
     "MODELS": "immunoreset.model.registry",
     "OBSERVABLES": "immunoreset.observables",

@@ -283,7 +283,8 @@ def test_every_observable_unit_converts_to_itself() -> None:
 # --- summary targets -------------------------------------------------------------------------
 
 SHIPPED_IDS = {
-    "mack22_dose", "mack22_b_return", "mack22_doris_m3", "mack22_car_peak", "muller24_crs",
+    "mack22_dose", "mack22_b_return", "mack22_doris_m3", "mack22_car_peak",
+    "mack22_car_peak_day", "muller24_crs",
     "muller24_icans", "muller24_doris_sle", "muller24_major_response_iim", "muller24_eustar_ssc",
     "muller24_off_immunosuppression", "stein19_tmax", "stein19_alpha", "stein19_fb",
     "stein19_beta", "zuma1_kinetics", "koch17_tmax", "hill19_igg_total", "hill19_igg_measles",
@@ -301,6 +302,8 @@ def test_shipped_targets_hold_every_row_of_the_table() -> None:
     assert targets["mack22_doris_m3"].events == 5
     peak = targets["mack22_car_peak"]
     assert (peak.low, peak.high, peak.observable) == (30, 1000, "car_t_blood")
+    day = targets["mack22_car_peak_day"]
+    assert (day.low, day.high, day.quantity) == (7, 10, "peak_day")
     assert targets["muller24_crs"].counts == {"0": 4, "1": 10, "2": 1, ">=3": 0}
     assert targets["muller24_icans"].counts == {"0": 14, "1": 1}
     assert [targets[f"stein19_{k}"].value for k in ("tmax", "alpha", "fb", "beta")] == [

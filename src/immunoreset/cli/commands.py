@@ -1,5 +1,15 @@
 """The list of subcommand modules, in the order ``immunoreset --help`` shows them."""
 
-from immunoreset.cli import endpoints, export, models, products, score, simulate, trial, validate
+from immunoreset.cli import (
+    calibrate,
+    endpoints,
+    export,
+    models,
+    products,
+    score,
+    simulate,
+    trial,
+    validate,
+)
 
-MODULES = [simulate, validate, models, products, score, endpoints, export, trial]
+MODULES = [simulate, validate, models, products, score, endpoints, export, trial, calibrate]

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from immunoreset.files import OutputFolderError, abandon_folder, begin_folder, finish_folder
 from immunoreset.runs.execute import package_versions
 
 if TYPE_CHECKING:
@@ -34,34 +33,17 @@ if TYPE_CHECKING:
 TRIAL_FILE = "trial.json"
 
 
-class TrialFolderError(ValueError):
+class TrialFolderError(OutputFolderError):
     """The output folder cannot take the trial (one line saying why)."""
 
 
 def begin(out: Path, overwrite: bool) -> Path:
     """Check ``out`` and create the temporary work folder next to it."""
-    if out.exists():
-        if not out.is_dir():
-            raise TrialFolderError(f"{out}: exists and is a file; choose another --out")
-        if any(out.iterdir()):
-            if not (out / TRIAL_FILE).is_file():
-                raise TrialFolderError(
-                    f"{out}: exists and is not a trial folder (no {TRIAL_FILE}); it is left"
-                    " untouched: choose another --out"
-                )
-            if not overwrite:
-                raise TrialFolderError(f"{out}: an earlier trial is there; pass --overwrite")
-    if not out.parent.is_dir():
-        raise TrialFolderError(f"{out.parent}: no such folder")
-    work = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir()
-    return work
+    return begin_folder(out, TRIAL_FILE, "trial", overwrite, TrialFolderError)
 
 
 def abandon(work: Path) -> None:
-    shutil.rmtree(work, ignore_errors=True)
+    abandon_folder(work)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -133,6 +115,4 @@ def finish(result: TrialResult, work: Path, out: Path, report: bool = True) -> N
 
         write_report(result, prov, work / "report.html", work / "figures", tables)
     (work / TRIAL_FILE).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-    if out.exists():
-        shutil.rmtree(out)
-    work.rename(out)
+    finish_folder(work, out, TRIAL_FILE)
