@@ -346,9 +346,9 @@ def test_failed_simulations_name_the_rows(park) -> None:
     ("parameters", "endpoints", "pattern"),
     [
         (["nope"], ["peak:car_t_blood"], r"parameters: got 'nope'; allowed: parameters of model"),
-        (["kel_m"], ["top:car_t_blood"], r"endpoint: got 'top:car_t_blood'; allowed: peak:OBS"),
-        (["kel_m"], ["peak:il6"], r"observable 'il6' is not an output of the model; allowed"),
-        (["kel_m"], ["value:c3@90"], r"day '90'; allowed: a day from 0 to 60"),
+        (["kel_m"], ["top:car_t_blood"], r"got 'top:car_t_blood'; allowed: KIND:OBSERVABLE"),
+        (["kel_m"], ["peak:il6"], r"'il6' is not an output of the model; allowed"),
+        (["kel_m"], ["value:c3@90"], r"day 90; allowed: a day from 0 to 60"),
         (["kel_m"], ["value:c3"], r"got 'value:c3'; allowed"),
     ],
 )

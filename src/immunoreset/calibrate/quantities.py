@@ -1,16 +1,19 @@
-"""Per-patient quantities that published statistics summarise, read from simulated trajectories.
+"""Per-patient quantities read from simulated trajectories: one grammar for calibration targets,
+validation and sensitivity outputs.
 
 A summary target says, for example, "peak CAR T cells in blood: observed range 30-1000 cells/uL in
 5 patients" or "time to B-cell reappearance: mean 110 (SD 32) days". Its likelihood needs the same
-quantity for every virtual patient. A quantity is written ``KIND:OBSERVABLE`` with an optional
-``@DAY``:
+quantity for every virtual patient; a sensitivity analysis needs it for every parameter row. A
+quantity is written ``KIND:OBSERVABLE`` with ``@DAY`` for the kinds that read one day:
 
-``peak:OBS``
-    highest value from day 0 on (unit of OBS);
+``peak:OBS`` / ``min:OBS``
+    highest / lowest value from day 0 on (unit of OBS);
 ``peak_day:OBS``
-    earliest output time of that peak (day);
+    earliest output time of that peak (day); it moves in whole output steps;
+``auc:OBS``
+    area under the curve from day 0 to the last output time, trapezoid rule (unit x day);
 ``value:OBS@DAY``
-    value at the output time nearest DAY (must lie within half an output interval);
+    value at DAY, linearly interpolated between output times (exact on the grid);
 ``change_percent:OBS@DAY``
     percent change at DAY from the baseline, the last output time at or before the first dose
     (before lymphodepletion: the baseline of the clinical tables);
@@ -19,21 +22,25 @@ quantity for every virtual patient. A quantity is written ``KIND:OBSERVABLE`` wi
 ``return_day:OBS``
     the endpoints library's aplasia/reconstitution definition: aplasia starts at the first time
     from day 0 strictly below 1 (unit of OBS); the return is the first later output time at or
-    above 1 that the next output time confirms; ``inf`` when there is none (censored);
+    above 1 that the next output time confirms; ``inf`` when there is none (censored), NaN when
+    there is no aplasia;
 ``aplasia_day:OBS``
     first time from day 0 strictly below 1.
 
-Failed patients give NaN. Times are the output grid's, so day resolution is the grid spacing.
+All are read off the output grid, so they are only as fine as it is.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from immunoreset.calibrate.cohort import Trajectories
+from immunoreset.observables import OBSERVABLES
 
 APLASIA_THRESHOLD = 1.0
 """cells/uL; the default threshold of the ``b_cell_aplasia_reconstitution`` instrument."""
@@ -41,6 +48,8 @@ APLASIA_THRESHOLD = 1.0
 KINDS = (
     "peak",
     "peak_day",
+    "min",
+    "auc",
     "value",
     "change_percent",
     "fraction_of_peak",
@@ -48,6 +57,8 @@ KINDS = (
     "aplasia_day",
 )
 NEEDS_DAY = {"value", "change_percent", "fraction_of_peak"}
+FORMS = "KIND:OBSERVABLE, or KIND:OBSERVABLE@DAY for value, change_percent, fraction_of_peak"
+_TEXT = re.compile(r"^(?P<kind>[a-z_]+):(?P<obs>[A-Za-z0-9_]+)(?:@(?P<day>[^@]+))?$")
 
 
 @dataclass(frozen=True)
@@ -60,35 +71,92 @@ class Quantity:
 
     @classmethod
     def parse(cls, text: str) -> Quantity:
-        kind, sep, rest = text.partition(":")
-        if not sep or kind not in KINDS:
+        m = _TEXT.match(text.strip()) if isinstance(text, str) else None
+        if m is None or m["kind"] not in KINDS:
             raise ValueError(
-                f"quantity {text!r}: allowed forms are KIND:OBSERVABLE[@DAY] with KIND one of "
-                f"{', '.join(KINDS)}"
+                f"quantity: got {text!r}; allowed: {FORMS}, with KIND one of {', '.join(KINDS)}"
             )
-        observable, at, day = rest.partition("@")
-        if (kind in NEEDS_DAY) != bool(at):
+        kind, day = m["kind"], m["day"]
+        if (kind in NEEDS_DAY) != (day is not None):
             need = "needs" if kind in NEEDS_DAY else "takes no"
-            raise ValueError(f"quantity {text!r}: {kind} {need} a day (KIND:OBSERVABLE@DAY)")
+            raise ValueError(f"quantity: got {text!r}; allowed: {FORMS} ({kind} {need} a day)")
         try:
-            value = float(day) if at else None
+            value = float(day) if day is not None else None
         except ValueError:
-            raise ValueError(f"quantity {text!r}: day {day!r} is not a number") from None
-        return cls(kind, observable, value)
+            raise ValueError(f"quantity: got {text!r}; the day {day!r} is not a number") from None
+        return cls(kind, m["obs"], value)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.observable}" + (f"@{self.day:g}" if self.day is not None else "")
 
+    @property
+    def unit(self) -> str:
+        unit = OBSERVABLES[self.observable].unit if self.observable in OBSERVABLES else ""
+        if self.kind in ("peak_day", "return_day", "aplasia_day"):
+            return "day"
+        if self.kind == "auc":
+            return f"{unit} x day"
+        if self.kind == "change_percent":
+            return "percent"
+        if self.kind == "fraction_of_peak":
+            return "dimensionless"
+        return unit
 
-def _index_at(times: np.ndarray, day: float, text: str) -> int:
-    k = int(np.argmin(np.abs(times - day)))
-    spacing = float(np.min(np.diff(times))) if len(times) > 1 else math.inf
-    if abs(times[k] - day) > 0.5 * spacing + 1e-9:
-        raise ValueError(
-            f"quantity {text}: no output time near day {day:g} (output grid "
-            f"{times[0]:g}..{times[-1]:g}); widen the scenario's output times"
-        )
-    return k
+    def check(self, observables: Sequence[str], times: np.ndarray) -> Quantity:
+        """This quantity, checked against a model's outputs and an output grid."""
+        if self.observable not in observables:
+            raise ValueError(
+                f"quantity {self}: {self.observable!r} is not an output of the model; allowed: "
+                f"{', '.join(observables)}"
+            )
+        if not np.any(times >= 0.0):
+            raise ValueError(f"quantity {self}: the output grid has no time at or after day 0")
+        if self.day is not None and not times[0] <= self.day <= times[-1]:
+            raise ValueError(
+                f"quantity {self}: day {self.day:g}; allowed: a day from {times[0]:g} to "
+                f"{times[-1]:g} (the scenario's output times)"
+            )
+        return self
+
+    def __call__(
+        self, times: np.ndarray, outputs: Mapping[str, np.ndarray], baseline_day: float = 0.0
+    ) -> np.ndarray:
+        """The quantity for every row of ``outputs[observable]`` (rows x len(times))."""
+        series = np.asarray(outputs[self.observable], dtype=np.float64)
+        from0 = times >= 0.0
+        t0, s0 = times[from0], series[:, from0]
+        if self.kind == "peak":
+            return s0.max(axis=1)
+        if self.kind == "min":
+            return s0.min(axis=1)
+        if self.kind == "peak_day":
+            return t0[np.argmax(s0, axis=1)].astype(np.float64)
+        if self.kind == "auc":
+            return np.trapezoid(s0, t0, axis=1)
+        if self.kind in ("return_day", "aplasia_day"):
+            pairs = [_return_day(t0, row) for row in s0]
+            return np.array([p[1] if self.kind == "return_day" else p[0] for p in pairs])
+        assert self.day is not None
+        at = _interpolate(times, series, self.day)
+        if self.kind == "value":
+            return at
+        if self.kind == "fraction_of_peak":
+            return at / s0.max(axis=1)
+        before = np.flatnonzero(times <= baseline_day)
+        if not len(before):
+            raise ValueError(
+                f"quantity {self}: no output time at or before the first dose (day "
+                f"{baseline_day:g}) to serve as baseline"
+            )
+        return 100.0 * (at / series[:, before[-1]] - 1.0)
+
+
+def _interpolate(times: np.ndarray, series: np.ndarray, day: float) -> np.ndarray:
+    if len(times) == 1:
+        return series[:, 0].copy()
+    j = int(np.clip(np.searchsorted(times, day, side="right") - 1, 0, len(times) - 2))
+    frac = (day - times[j]) / (times[j + 1] - times[j])
+    return series[:, j] + frac * (series[:, j + 1] - series[:, j])
 
 
 def _return_day(times: np.ndarray, values: np.ndarray) -> tuple[float, float]:
@@ -110,34 +178,7 @@ def per_patient(
     or before it.
     """
     q = Quantity.parse(quantity) if isinstance(quantity, str) else quantity
-    series = traj.series(q.observable)
-    times = traj.times
-    from0 = times >= 0.0
-    if not np.any(from0):
-        raise ValueError(f"quantity {q}: the output grid has no time at or after day 0")
-    t0, s0 = times[from0], series[:, from0]
-    if q.kind in ("peak", "peak_day"):
-        k = np.argmax(s0, axis=1)
-        out = s0[np.arange(len(s0)), k] if q.kind == "peak" else t0[k].astype(float)
-    elif q.kind in ("return_day", "aplasia_day"):
-        pairs = [_return_day(t0, row) for row in s0]
-        out = np.array([p[1] if q.kind == "return_day" else p[0] for p in pairs])
-    else:
-        assert q.day is not None
-        at = series[:, _index_at(times, q.day, str(q))]
-        if q.kind == "value":
-            out = at
-        elif q.kind == "fraction_of_peak":
-            out = at / s0.max(axis=1)
-        else:
-            before = np.flatnonzero(times <= baseline_day)
-            if not len(before):
-                raise ValueError(
-                    f"quantity {q}: no output time at or before the first dose (day "
-                    f"{baseline_day:g}) to serve as baseline"
-                )
-            base = series[:, before[-1]]
-            out = 100.0 * (at / base - 1.0)
-    out = np.asarray(out, dtype=np.float64).copy()
+    q.check(traj.observables, traj.times)
+    out = q(traj.times, {q.observable: traj.series(q.observable)}, baseline_day).copy()
     out[traj.status != 0] = np.nan
     return out

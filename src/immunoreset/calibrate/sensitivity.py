@@ -29,7 +29,6 @@ but Morris elementary effects are per fraction of the log range (see
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from immunoreset.observables import OBSERVABLES
+from immunoreset.calibrate.quantities import Quantity
 from immunoreset.scenario.schema import Scenario
 
 Function = Callable[[np.ndarray], np.ndarray]
@@ -483,84 +482,11 @@ def morris_elementary_effects(
 # --------------------------------------------------------------------------------------------------
 # Endpoints of simulated trajectories
 
-ENDPOINT_KINDS = ("peak", "peak_day", "auc", "min", "value")
-_ENDPOINT = re.compile(r"^(?P<kind>[a-z_]+):(?P<obs>[A-Za-z0-9_]+)(?:@(?P<day>[^@]+))?$")
 
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A named summary of one observable's trajectory (see :func:`parse_endpoint`)."""
-
-    kind: str
-    observable: str
-    day: float = math.nan
-
-    @property
-    def unit(self) -> str:
-        unit = OBSERVABLES[self.observable].unit
-        if self.kind == "peak_day":
-            return "day"
-        if self.kind == "auc":
-            return f"{unit} x day"
-        return unit
-
-    def __call__(self, times: np.ndarray, outputs: Mapping[str, np.ndarray]) -> np.ndarray:
-        v = outputs[self.observable]
-        if self.kind == "peak":
-            return v.max(axis=1)
-        if self.kind == "min":
-            return v.min(axis=1)
-        if self.kind == "peak_day":
-            return times[np.argmax(v, axis=1)]
-        if self.kind == "auc":
-            return np.trapezoid(v, times, axis=1)
-        if len(times) == 1:
-            return v[:, 0].copy()
-        j = int(np.clip(np.searchsorted(times, self.day, side="right") - 1, 0, len(times) - 2))
-        frac = (self.day - times[j]) / (times[j + 1] - times[j])
-        return v[:, j] + frac * (v[:, j + 1] - v[:, j])
-
-
-def parse_endpoint(text: str, observables: Sequence[str], times: np.ndarray) -> Endpoint:
-    """An endpoint from its text, checked against the model's observables and the output grid.
-
-    Forms (``OBS`` an observable of the model, values in its unit):
-
-    * ``peak:OBS``: the largest value on the output grid;
-    * ``peak_day:OBS``: the first output day at which it is reached (day);
-    * ``auc:OBS``: area under the curve over the output grid by the trapezoid rule (unit x day);
-    * ``min:OBS``: the smallest value on the output grid;
-    * ``value:OBS@DAY``: the value at ``DAY``, linearly interpolated between output times
-      (exact on the grid).
-
-    All are read off the output grid, so they are only as fine as it is: a peak between two output
-    days is missed by up to the change over one step, and ``peak_day`` moves in whole steps (its
-    local sensitivity is mostly 0).
-    """
-    m = _ENDPOINT.match(text.strip()) if isinstance(text, str) else None
-    forms = "peak:OBS, peak_day:OBS, auc:OBS, min:OBS or value:OBS@DAY"
-    if m is None or m["kind"] not in ENDPOINT_KINDS:
-        raise ValueError(f"endpoint: got {text!r}; allowed: {forms}")
-    kind, obs, day_text = m["kind"], m["obs"], m["day"]
-    if obs not in observables:
-        raise ValueError(
-            f"endpoint {text!r}: observable {obs!r} is not an output of the model; allowed:"
-            f" {', '.join(observables)}"
-        )
-    if (kind == "value") != (day_text is not None):
-        raise ValueError(f"endpoint: got {text!r}; allowed: {forms} (a day with value: only)")
-    if kind != "value":
-        return Endpoint(kind, obs)
-    try:
-        day = float(day_text)
-    except ValueError:
-        day = math.nan
-    if not (times[0] <= day <= times[-1]):
-        raise ValueError(
-            f"endpoint {text!r}: day {day_text!r}; allowed: a day from {times[0]:g} to"
-            f" {times[-1]:g} (the scenario's output times)"
-        )
-    return Endpoint(kind, obs, day)
+def parse_endpoint(text: str, observables: Sequence[str], times: np.ndarray) -> Quantity:
+    """An endpoint from its text (the quantity grammar of :mod:`.quantities`: ``peak:OBS``,
+    ``auc:OBS``, ``value:OBS@DAY``, ...), checked against the model's outputs and output grid."""
+    return Quantity.parse(text).check(observables, times)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -618,12 +544,12 @@ class ModelFunction:
         self.endpoints = self._endpoints(endpoints)
         self.outputs = tuple(self.endpoints)
         self.units = {
-            k: e.unit if isinstance(e, Endpoint) else "" for k, e in self.endpoints.items()
+            k: e.unit if isinstance(e, Quantity) else "" for k, e in self.endpoints.items()
         }
 
     def _endpoints(
         self, endpoints: Mapping[str, str | EndpointFunction] | Sequence[str]
-    ) -> dict[str, Endpoint | EndpointFunction]:
+    ) -> dict[str, Quantity | EndpointFunction]:
         obs, times = self.inputs.model.observables, self.inputs.times
         items = (
             list(endpoints.items())
@@ -635,7 +561,7 @@ class ModelFunction:
                 "endpoints: got none; allowed: endpoint texts (e.g. 'peak:car_t_blood') or a"
                 " mapping of name to endpoint text or function"
             )
-        out: dict[str, Endpoint | EndpointFunction] = {}
+        out: dict[str, Quantity | EndpointFunction] = {}
         for name, spec in items:
             if name in out:
                 raise ValueError(f"endpoints: {name!r} repeats; allowed: unique names")

@@ -31,7 +31,9 @@ ACTIVITY_BANDS = (
 """SLEDAI-2K activity bands (docs/instruments.md, informational conventions)."""
 
 
-def _figure(width: float, height: float) -> Figure:
+def figure(width: float, height: float) -> Figure:
+    """An empty figure of ``width`` by ``height`` inches at :data:`DPI`, constrained layout (no
+    pyplot: nothing is registered or shown)."""
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
@@ -47,7 +49,7 @@ def png(fig: Figure) -> bytes:
 def consort(flow: dict, arms: list[dict]) -> bytes:
     """Flow of virtual patients: screened, excluded (reasons), randomised, per arm."""
     n_arms = max(1, len(arms))
-    fig = _figure(max(7.0, 3.2 * n_arms), 5.6)
+    fig = figure(max(7.0, 3.2 * n_arms), 5.6)
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -92,7 +94,7 @@ def consort(flow: dict, arms: list[dict]) -> bytes:
 
 def kinetics(bands: pd.DataFrame, output: str, names: dict[str, str]) -> bytes:
     """Median and 5-95 % band of ``output`` over time, one colour per arm."""
-    fig = _figure(7.5, 3.4)
+    fig = figure(7.5, 3.4)
     early, whole = fig.subplots(1, 2, width_ratios=(1, 2))
     log = False
     for i, (code, rows) in enumerate(bands.groupby("arm", sort=False)):
@@ -130,7 +132,7 @@ def activity(visits: pd.DataFrame) -> bytes:
     """Share of patients in each SLEDAI-2K activity band at each visit, per arm."""
     arms = list(dict.fromkeys(visits["arm"]))
     days = sorted(visits["visit_day"].unique())
-    fig = _figure(max(6.0, 1.2 * len(days) * len(arms)), 3.6)
+    fig = figure(max(6.0, 1.2 * len(days) * len(arms)), 3.6)
     ax = fig.add_subplot()
     score = pd.to_numeric(visits["sledai_2k"].astype("Float64"), errors="coerce")
     greys = ("#2ca02c", "#bcbd22", "#ff7f0e", "#d62728")
@@ -164,7 +166,7 @@ def activity(visits: pd.DataFrame) -> bytes:
 
 def grades(patients: pd.DataFrame, column: str, title: str, names: dict[str, str]) -> bytes:
     """Distribution of the worst grade (0-5) per arm."""
-    fig = _figure(6.0, 3.2)
+    fig = figure(6.0, 3.2)
     ax = fig.add_subplot()
     grade = pd.to_numeric(patients[column].astype("Float64"), errors="coerce")
     arms = list(dict.fromkeys(patients["arm"]))
@@ -194,7 +196,7 @@ def km(
     cumulative: bool = False,
 ) -> bytes:
     """Kaplan-Meier curves (or 1 - KM for events that are good news) with censoring marks."""
-    fig = _figure(6.5, 3.8)
+    fig = figure(6.5, 3.8)
     ax, table = fig.subplots(2, 1, height_ratios=(4, 1), sharex=True)
     horizon = float(outcomes["time"].max()) if len(outcomes) else 1.0
     ticks = np.linspace(0, horizon, 5)
@@ -227,7 +229,7 @@ def forest(diffs: pd.DataFrame, labels: dict[str, str], names: dict[str, str]) -
     """Rate differences with their Newcombe intervals, one row per endpoint and arm; the arms are
     named by code (the legend below the axis names them in full)."""
     rows = diffs[diffs["kind"] == "binary"].reset_index(drop=True)
-    fig = _figure(7.0, 1.2 + 0.45 * max(1, len(rows)))
+    fig = figure(7.0, 1.2 + 0.45 * max(1, len(rows)))
     ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
     ax.errorbar(

@@ -6,20 +6,19 @@ plot), time-to-event analyses (Kaplan-Meier curves, log-rank tests), kinetics ba
 activity distributions, replicate trials (power), notes and provenance. Figures are PNG images
 (matplotlib) embedded as base64 data URLs and also written to ``figures/``; the page has no script
 and no external URL, so it renders identically without a network. The report summarises: bands
-come from at most the first patients of each arm, never every trajectory.
+come from at most the first patients of each arm, never every trajectory. The page helpers
+(stylesheet, tables, figure embedding) are those of :mod:`immunoreset.report.html`.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from immunoreset.report import trial_figures as tf
+from immunoreset.report.html import Figures, document, escape, table
 from immunoreset.scenario.load import product_dose
 from immunoreset.scenario.schema import RegimenSpec
 
@@ -33,56 +32,13 @@ GRADED = {
     "icans_max_grade": "ICANS worst grade",
     "icaht_max_grade": "ICAHT worst grade",
 }
-CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;
-color:#1d2433;line-height:1.45;padding:0 1em}
-h1{font-size:1.6em;border-bottom:2px solid #1f3b73}h2{font-size:1.25em;color:#1f3b73;margin-top:1.8em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
-th,td{border:1px solid #c8cfdc;padding:.25em .55em;text-align:left}th{background:#eef1f7}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-img{max-width:100%;height:auto;display:block;margin:.6em 0}
-.ok{color:#1b7d2b;font-weight:bold}.no{color:#b3261e;font-weight:bold}
-.small{font-size:.85em;color:#555}
-"""
+DIGITS = 3
+"""Significant digits of the numbers in the report's tables."""
 
 
-def _fmt(value: object, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NE"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return html.escape(str(value))
-
-
-def _table(frame: pd.DataFrame, digits: int = 3) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = "".join(
-            f'<td class="n">{_fmt(v, digits)}</td>'
-            if isinstance(v, int | float)
-            else f"<td>{_fmt(v)}</td>"
-            for v in row
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-class _Figures:
-    """Collects figures: embeds each as a data URL and writes it to the figure folder."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.count = 0
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-
-    def img(self, name: str, data: bytes, alt: str) -> str:
-        self.count += 1
-        if self.folder is not None:
-            (self.folder / f"{self.count:02d}_{name}.png").write_bytes(data)
-        encoded = base64.b64encode(data).decode("ascii")
-        return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+def _table(frame: pd.DataFrame) -> str:
+    """An HTML table of ``frame`` with numbers to :data:`DIGITS` significant digits."""
+    return table(frame, DIGITS)
 
 
 def _flow(result: TrialResult) -> tuple[dict, list[dict]]:
@@ -188,16 +144,16 @@ def _design_html(result: TrialResult) -> str:
     )
     rule = d.decision
     decision = (
-        f"<p>Decision rule: {html.escape(rule.treatment)} vs {html.escape(rule.control)} on "
-        f"{html.escape(rule.endpoint)}, two-sided alpha {rule.alpha:g}, margin "
+        f"<p>Decision rule: {escape(rule.treatment)} vs {escape(rule.control)} on "
+        f"{escape(rule.endpoint)}, two-sided alpha {rule.alpha:g}, margin "
         f"{rule.margin:g}, {rule.better} is better.</p>"
         if rule
         else ""
     )
     model = result.trial.model
     return (
-        f"<p>{html.escape(d.description)}</p>"
-        f"<p>Model <b>{html.escape(model.name)}</b> ({html.escape(model.reference)});"
+        f"<p>{escape(d.description)}</p>"
+        f"<p>Model <b>{escape(model.name)}</b> ({escape(model.reference)});"
         f" sample size {d.sample_size}; follow-up {d.follow_up_days:g} days; visits at days "
         f"{', '.join(f'{v:g}' for v in d.visits.days)} (window {d.visits.window_days:g} d);"
         f" dropout {d.dropout.rate_per_year:g} per year; allocation by permuted blocks"
@@ -225,9 +181,9 @@ def render(
     design = result.trial.design
     names = {a.code: a.name for a in design.arms}
     labels = {e.name: e.title for e in design.endpoints}
-    figs = _Figures(figures)
+    figs = Figures(figures)
     parts = [
-        f"<h1>Virtual trial: {html.escape(design.name)}</h1>",
+        f"<h1>Virtual trial: {escape(design.name)}</h1>",
         "<h2>1. Design</h2>",
         _design_html(result),
     ]
@@ -301,12 +257,10 @@ def render(
         ]
     versions = pd.DataFrame(list(prov["versions"].items()), columns=["software", "version"])
     parts += [
-        "<h2>Notes</h2><ul>"
-        + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
-        + "</ul>",
+        "<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in result.notes) + "</ul>",
         "<h2>Provenance</h2>",
-        f"<p>Model {html.escape(prov['model']['title'])}; covariates "
-        f"{html.escape(str(prov['covariates']))}; seed {prov['seed']}; created "
+        f"<p>Model {escape(prov['model']['title'])}; covariates "
+        f"{escape(str(prov['covariates']))}; seed {prov['seed']}; created "
         f"{prov['created']}; {prov['seconds']:.1f} s.</p>",
         _table(pd.DataFrame(prov["relations"])),
         _table(versions),
@@ -317,12 +271,7 @@ def render(
             ]
         ),
     ]
-    body = "\n".join(parts)
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
-        f"{html.escape(design.name)}</title><style>{CSS}</style></head><body>{body}"
-        "</body></html>"
-    )
+    return document(design.name, "\n".join(parts))
 
 
 def write_report(
