@@ -10,9 +10,7 @@ it is absent and not in CI (``CI`` unset); in CI its absence fails.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -425,52 +423,8 @@ def test_not_a_calibration_folder(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 # In a real browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-WIDTH, HEIGHT = 1200, 2400
-TIMEOUT_S = 120
 
-
-def _browser() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (installed by .ci/run)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return CHROMIUM
-
-
-def test_report_renders_in_chromium(full: Path, tmp_path: Path) -> None:
+def test_report_renders_in_chromium(full: Path, tmp_path: Path, chromium) -> None:
     shot = tmp_path / "report.png"
-    # --no-sandbox: CI runs as root; the proxy flags make any network request fail fast, so a
-    # figure that needed the network would be an error in the log, never a silent success.
-    done = subprocess.run(
-        [
-            _browser(),
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--proxy-server=http://127.0.0.1:9",
-            "--proxy-bypass-list=<-loopback>",
-            "--enable-logging=stderr",
-            "--v=0",
-            f"--screenshot={shot}",
-            f"--window-size={WIDTH},{HEIGHT}",
-            (full / "report.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    console = [ln for ln in done.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
-    assert not console, console
-    failed = [ln for ln in done.stderr.splitlines() if "net::ERR" in ln or "Failed to load" in ln]
-    assert not failed, failed
-    from matplotlib.image import imread
-
-    pixels = imread(shot)[..., :3]
-    assert pixels.shape[:2] == (HEIGHT, WIDTH)
-    ink = np.mean(np.any(pixels < 0.9, axis=2))
-    assert ink > 0.02, f"only {ink:.3%} of the screenshot is drawn"
-    assert len(np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 50
+    done, console = chromium.screenshot(full / "report.html", shot, tmp_path / "profile")
+    chromium.assert_rendered(done, console, shot)
