@@ -71,6 +71,10 @@ class ObservationsSpec(_Strict):
     file: str
     error: dict[str, Literal[ERROR_MODELS]] = Field(min_length=1)  # type: ignore[valid-type]
     sigma_bounds: tuple[Positive, Positive] = (0.01, 5.0)
+    per_subject: bool = False
+    """Also fit each subject (MAP with the population as prior, :mod:`.subjects`)."""
+    omega2: dict[str, Positive] = Field(default_factory=dict)
+    """Between-subject variances of log parameters for per-subject fits (default: the model's)."""
 
 
 class FitSpec(_Strict):

@@ -13,6 +13,7 @@
 | ``predictions.csv`` | individual observations with the fitted prediction and residual |
 | ``vpc.csv`` | 5th/50th/95th percentiles of the fitted cohort over time for each observed output |
 | ``profiles.csv`` | profile likelihood of each parameter (``profiles: true``) |
+| ``subjects.csv`` / ``shrinkage.csv`` | per-subject MAP estimates; eta shrinkage (``per_subject``) |
 | ``sensitivity.csv`` / ``local_sensitivity.csv`` | sensitivity of chosen outputs at the estimate |
 | ``verification.csv`` | engine against an independent solver; units declared |
 | ``validation.csv`` | external targets not used in the fit: predicted against observed |
@@ -41,6 +42,7 @@ from immunoreset.calibrate.fit import (
     profile_likelihood,
 )
 from immunoreset.calibrate.objective import IndividualObjective, SummaryObjective
+from immunoreset.calibrate.subjects import fit_subjects
 from immunoreset.files import abandon_folder, begin_folder, finish_folder
 from immunoreset.model.core import Model
 from immunoreset.runs.execute import package_versions
@@ -63,6 +65,8 @@ class Calibration:
     predictions: pd.DataFrame | None = None
     vpc: pd.DataFrame | None = None
     profiles: pd.DataFrame | None = None
+    subjects: pd.DataFrame | None = None
+    shrinkage: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     local_sensitivity: pd.DataFrame | None = None
     verification: pd.DataFrame | None = None
@@ -172,6 +176,13 @@ def run_calibration(
         result.targets = diagnostics.target_table(summary, model_values)
     if individual is not None:
         result.predictions = diagnostics.prediction_table(individual, fit.estimate)
+    obs_spec = config.observations
+    if obs_spec is not None and obs_spec.per_subject:
+        say("per-subject fits")
+        result.subjects, result.shrinkage = fit_subjects(
+            scenario, dict(zip(names, model_values, strict=True)), observations,
+            obs_spec.error, fit.estimate[k:], obs_spec.omega2, seed=config.fit.seed,
+        )  # fmt: skip
     observed = sorted(observations["name"].unique()) if observations is not None else []
     quantities = sorted({q.observable for _, q in summary.pairs}) if summary else []
     say("visual predictive check")
@@ -254,6 +265,8 @@ def write_calibration(
             "predictions": result.predictions,
             "vpc": result.vpc,
             "profiles": result.profiles,
+            "subjects": result.subjects,
+            "shrinkage": result.shrinkage,
             "sensitivity": result.sensitivity,
             "local_sensitivity": result.local_sensitivity,
             "verification": result.verification,
