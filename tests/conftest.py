@@ -91,3 +91,28 @@ def chromium() -> Chromium:
             pytest.fail("chromium is required in CI (installed by .ci/run)")
         pytest.skip("chromium is not installed (apt-get install chromium)")
     return Chromium(binary)
+
+
+def run_markdown_examples(path: Path, minimum: int) -> dict[str, object]:
+    """Run every ```python block of a documentation page in order, from the repository root (as a
+    reader would paste them); the namespace they leave. At least ``minimum`` blocks must exist."""
+    import os
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) >= minimum, f"{path.name}: {len(blocks)} examples"
+    namespace: dict[str, object] = {}
+    before = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        for block in blocks:
+            exec(compile(block, str(path.relative_to(ROOT)), "exec"), namespace)
+    finally:
+        os.chdir(before)
+    return namespace
+
+
+@pytest.fixture(scope="session")
+def markdown_examples():
+    """:func:`run_markdown_examples` as a fixture."""
+    return run_markdown_examples

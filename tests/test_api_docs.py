@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_api_doc_examples_run(monkeypatch) -> None:
-    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) >= 5
-    monkeypatch.chdir(ROOT)
-    namespace: dict[str, object] = {}
-    for block in blocks:
-        exec(compile(block, "docs/api.md", "exec"), namespace)
+def test_api_doc_examples_run(markdown_examples) -> None:
+    namespace = markdown_examples(ROOT / "docs" / "api.md", 5)
     assert namespace["result"].n_failed == 0  # type: ignore[attr-defined]
     assert os.path.exists(namespace["folder"] / "b_cells.png")  # type: ignore[operator]
 

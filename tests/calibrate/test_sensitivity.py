@@ -4,7 +4,6 @@ local sensitivities."""
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -373,16 +372,10 @@ def test_scenario_problem_uses_priors_then_a_factor(park) -> None:
     assert given.log == (True,) and given.sources == ("given",)
 
 
-def test_sensitivity_doc_examples_run(monkeypatch) -> None:
+def test_sensitivity_doc_examples_run(markdown_examples) -> None:
     """Every ```python block of docs/sensitivity.md runs as written, in order."""
     root = Path(__file__).resolve().parents[2]
-    text = (root / "docs" / "sensitivity.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) >= 6
-    monkeypatch.chdir(root)
-    namespace: dict[str, object] = {}
-    for block in blocks:
-        exec(compile(block, "docs/sensitivity.md", "exec"), namespace)
+    namespace = markdown_examples(root / "docs" / "sensitivity.md", 6)
     assert namespace["kept"].n_selected > 0  # type: ignore[attr-defined]
     assert namespace["weighted"].info["converged"]  # type: ignore[attr-defined]
     local = namespace["local"].set_index(["parameter", "output"])  # type: ignore[attr-defined]

@@ -170,54 +170,74 @@ class IndividualObjective:
             cohort = Cohort(_at_dose(_typical(scenario), amount), names)
             rows = obs[obs["subject"].isin(subjects)]
             self.groups.append((cohort, rows))
+        self._layout: list[tuple[np.ndarray, np.ndarray, list[int]]] = []
+        self._patterns = {}
         for cohort, rows in self.groups:
-            unknown = sorted(set(rows["name"]) - set(cohort.inputs.model.observables))
+            observables = cohort.inputs.model.observables
+            unknown = sorted(set(rows["name"]) - set(observables))
             if unknown:
                 raise ValueError(
                     f"observations of {unknown} are not outputs of model "
                     f"{cohort.inputs.model.name!r}"
                 )
+            times = np.unique(rows["time"].to_numpy(dtype=float))
+            pos = np.searchsorted(times, rows["time"].to_numpy(dtype=float))
+            self._layout.append((times, pos, [observables.index(n) for n in rows["name"]]))
+            inp = cohort.inputs
+            self._patterns[id(cohort)] = inp.model.typical_parameters(inp.overrides)
+        # per error model: the rows (in group order) and their values, BLQ flags and limits
+        ordered = pd.concat([rows for _, rows in self.groups], ignore_index=True)
+        lloq = ordered["lloq"].fillna(ordered["value"])  # a BLQ sample's value is its limit
+        self._samples = [
+            (
+                np.flatnonzero(ordered["name"] == e.observable),
+                ordered["value"].to_numpy(float)[ordered["name"] == e.observable],
+                ordered["blq"].to_numpy(bool)[ordered["name"] == e.observable],
+                lloq.to_numpy(float)[ordered["name"] == e.observable],
+            )
+            for e in self.errors
+        ]
 
     @property
     def error_parameter_names(self) -> tuple[str, ...]:
         return tuple(n for e in self.errors for n in e.parameter_names)
 
-    def predictions(self, values: np.ndarray) -> pd.DataFrame:
-        """The observation rows with the typical patient's prediction at each (``pred``)."""
+    def _predicted(self, values: np.ndarray) -> list[np.ndarray]:
+        """The typical patient's prediction at every observation row, group by group."""
         model_values = np.asarray(values)[: len(self.names)]
-        frames = []
-        for cohort, rows in self.groups:
-            times = np.unique(rows["time"].to_numpy(dtype=float))
+        out = []
+        for (cohort, _), (times, pos, col) in zip(self.groups, self._layout, strict=True):
             inp = cohort.inputs
             params = cohort.parameters(model_values)
             res = simulate(
                 inp.model, params, inp.events(params), times, inp.settings,
-                min(float(times[0]), inp.t_start),
-                pattern_parameters=inp.model.typical_parameters(inp.overrides),
+                min(float(times[0]), inp.t_start), pattern_parameters=self._patterns[id(cohort)],
             )  # fmt: skip
             if res.status[0] != 0:
                 raise FloatingPointError(res.status_message(0))
-            pos = np.searchsorted(times, rows["time"].to_numpy(dtype=float))
-            col = [inp.model.observables.index(n) for n in rows["name"]]
-            frames.append(rows.assign(pred=res.values[0, pos, col]))
+            out.append(res.values[0, pos, col])
+        return out
+
+    def predictions(self, values: np.ndarray) -> pd.DataFrame:
+        """The observation rows with the typical patient's prediction at each (``pred``)."""
+        frames = [
+            rows.assign(pred=pred)
+            for (_, rows), pred in zip(self.groups, self._predicted(values), strict=True)
+        ]
         return pd.concat(frames).sort_index()
 
     def __call__(self, values: np.ndarray) -> float:
         try:
-            pred = self.predictions(values)
+            pred = np.concatenate(self._predicted(values))
         except FloatingPointError:
             return np.inf
         sigmas = np.asarray(values)[len(self.names) :]
         total, k = 0.0, 0
-        for error in self.errors:
+        for error, (rows, value, blq, lloq) in zip(self.errors, self._samples, strict=True):
             width = len(error.parameter_names)
             add, prop, log_scale = error.sigmas(sigmas[k : k + width])
             k += width
-            rows = pred[pred["name"] == error.observable]
-            lloq = rows["lloq"].fillna(rows["value"])  # a BLQ sample's value is its limit
-            loglik = individual_loglik(
-                rows["value"], rows["pred"], add, prop, rows["blq"], lloq, log_scale=log_scale
-            )
+            loglik = individual_loglik(value, pred[rows], add, prop, blq, lloq, log_scale=log_scale)
             total += float(loglik)
         return -total
 

@@ -78,20 +78,11 @@ def test_car_peak_between_30_and_1000_cells_in_every_patient(cohort: np.ndarray)
     assert np.all((peaks >= 30.0) & (peaks <= 1000.0)), peaks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open calibration: peak days 12-16 in the cohort (typical patient day 13); target day 7-10",
-)
 def test_car_peak_on_day_7_to_10(cohort: np.ndarray) -> None:
     days = series(cohort, "car_t_blood").argmax(axis=1)
     assert np.all((days >= 7) & (days <= 10)), days
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open calibration: B cells return on day 67 in the typical patient (1,000 patients: "
-    "median 67, 90 % range 45-90); target mean 110 (SD 32)",
-)
 def test_b_cell_return_in_a_cohort_of_5(cohort: np.ndarray) -> None:
     n = int(TARGETS["mack22_b_return"]["n"])
     mean, sd = 110.0, 32.0
@@ -189,7 +180,7 @@ def test_stein2019_4_1bb_contraction_and_persistence_in_leukaemia(leukaemia) -> 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="open calibration: the persisting share of the peak is about 4e-5 (Stein 2019 FB 0.0079, "
+    reason="open calibration: the persisting share of the peak is about 1.3e-4 (Stein 2019 FB 0.0079, "
     "omega^2 0.8): contraction takes the pool far below Stein's memory-like fraction",
 )
 def test_stein2019_persisting_fraction_in_leukaemia(leukaemia) -> None:
