@@ -12,7 +12,9 @@ written so that neither ``C/R`` (engaged receptors per CAR cell, which drives ex
 (the bound share of an antigen, which sets killing of every population that carries it) divides by
 a vanishing pool. Slots are solved independently: the bound share of any antigen stays far below
 one, so competition between two products for it is negligible. ``tests/model/integrated`` checks
-the approximation against the explicit kon/koff kinetics.
+the approximation against the explicit kon/koff kinetics. The antigen a slot recognises in a
+compartment (summed over its targets) is passed on as well: the slot's CAR cells share it, which
+limits their expansion (:mod:`.car`).
 """
 
 from __future__ import annotations
@@ -65,15 +67,18 @@ def antigens(y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
 
 
 @kernel
-def engage(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, theta: np.ndarray) -> None:
-    """Fill ``engaged[slot, comp]`` (engaged receptors per active CAR cell) and
-    ``theta[slot, comp, antigen]`` (bound share of each antigen)."""
+def engage(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, theta: np.ndarray,
+           available: np.ndarray) -> None:  # fmt: skip
+    """Fill ``engaged[slot, comp]`` (engaged receptors per active CAR cell),
+    ``theta[slot, comp, antigen]`` (bound share of each antigen) and ``available[slot, comp]``
+    (molecules per uL of the antigens the slot's binders recognise, the antigen its cells share)."""
     ag = np.empty((car.N_COMP, N_ANTIGENS))
     antigens(y, p, ag)
     for s in range(len(car.SLOTS)):
         for c in range(car.N_COMP):
             cells = car.active(y, s, c)
             e = 0.0
+            total = 0.0
             for g in range(N_ANTIGENS):
                 rec = car.slot_param(p, s, RECEPTORS[g])
                 kd = car.slot_param(p, s, AFFINITIES[g]) * MOLAR_TO_PER_UL
@@ -83,4 +88,6 @@ def engage(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, theta: np.ndarray)
                 per_receptor, bound = fractions(cells * rec, ag[c, g], kd)
                 e += rec * per_receptor
                 theta[s, c, g] = bound
+                total += ag[c, g]
             engaged[s, c] = e
+            available[s, c] = total

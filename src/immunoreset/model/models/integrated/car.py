@@ -4,12 +4,15 @@ Each slot (``a`` = the product; ``b`` = a second product given in a co-infusion)
 blood, lymphoid tissue and marrow, each as stem-like/naive (SCM) -> central memory (CM) -> effector
 memory (EM) -> effector (EFF), plus exhausted (EXH) cells reached under chronic engagement. CD4+ and
 CD8+ cells share one chain; the product's CD4:CD8 split weights the expansion rate (CD4+ expand
-1.12 times slower, Park 2025). In compartment ``c``, with ``a_c = e_c / (EC50 + e_c)`` the
-saturating engagement (``e_c``: engaged receptors per CAR cell, :mod:`.binding`) and ``S`` the
-slot's chronic-stimulation history (days of full engagement, cell-weighted over compartments):
+1.12 times slower, Park 2025). In compartment ``c``, with ``e_c`` the engaged receptors per CAR
+cell and ``A_c`` the molecules per uL of the antigens the slot recognises (:mod:`.binding`), ``N_c``
+the slot's active (non-exhausted) CAR cells per uL and ``S`` the slot's stimulation history (days of
+activation, cell-weighted over compartments):
 
-    S'   = mean_c(a_c) - k_rest S                               stimulation history (rest recovers)
-    h    = 1 / (1 + (S m_exh / stim50)^2)                       proliferative capacity left
+    u_c  = A_c / (A_c + ag50_car N_c)                           antigen share per CAR cell
+    a_c  = e_c / (EC50 + e_c) * u_c                             antigen drive
+    S'   = mean_c(e_c / (EC50_act + e_c)) - k_rest S            stimulation history (rest recovers)
+    h    = 1 / (1 + (S m_exh / stim50)^n_h)                     proliferative capacity left
     kp   = kexp * m_exp * a_c * h * (1 + h_amp * lymphopenia)  antigen-driven expansion (Kimmel 2021)
     g    = rho_c * ln(K_C / (host T + CAR T in blood))          Gompertz competition (Kimmel 2021)
     x    = k_exh a_c (1 - h)                                    exhaustion of spent cells
@@ -19,10 +22,18 @@ slot's chronic-stimulation history (days of full engagement, cell-weighted over 
     EFF' = -(d_eff + x) EFF + rm3 m_diff EM
     EXH' = x (CM + EM + EFF) - d_exh EXH
 
-Expansion is a programme that runs down with accumulated stimulation (Kaech and Ahmed 2001): the
-pool peaks after about a week and contracts even though CD19+ marrow precursors keep presenting
-antigen, then spent cells exhaust. Stem-like cells stop differentiating under chronic stimulation
-and persist at ``d_scm`` (Stein 2019's terminal phase), outside the competition term.
+How far the pool grows is set by antigen per CAR cell: the cells of a compartment share its target
+antigen, so the drive falls as they outnumber their targets (T cells compete for antigen, De Boer
+and Perelson 1995) and the peak follows the target burden, hardly the dose (Singh 2021). When it
+stops is set by a proliferation programme: a cell engaged at all (``EC50_act``, Singh 2021's
+expansion threshold of about ten engaged receptors) is activated, and activated cells expand for
+about a week and then stop even though antigen persists (Kaech and Ahmed 2001; van Stipdonk 2001),
+which is what ends expansion while CD19+ marrow precursors keep presenting antigen. Rest restores
+part of the capacity (``k_rest``, Weber 2021), so the precursors keep renewing a contracting pool
+while host T cells are depleted (the lymphopenic amplification, Kimmel 2021); as host T cells
+recover the renewal falls below the losses, the pool contracts and B cells return. Stem-like cells
+stop differentiating under chronic stimulation and persist at ``d_scm`` (Stein 2019's terminal
+phase), outside the competition term.
 
 Every pool dies in every compartment (Park 2025's marrow pool never dies). Cells leave blood for
 tissues at ``k_b_tissue`` (a share ``f_lymphoid`` to lymphoid tissue, the rest to marrow) and return
@@ -41,6 +52,13 @@ from immunoreset.model.kernel import kernel
 from immunoreset.model.models.integrated import body, host
 from immunoreset.model.models.integrated.frame import CELL_ATOL_SCALE, block
 
+STIM_ATOL_SCALE = 0.1
+"""Absolute-tolerance scale of the stimulation history (days of activation; 1e-7 days at the default
+tolerance). Below the default 1 so that the Jacobian-pattern probes of this state, which starts at
+zero (around a million times the scale), reach down to histories of about a hundred days, where
+couplings through the remaining proliferative capacity still show; at the default scale the capacity
+is spent at every probe, those couplings are lost in rounding and the typical patient takes four
+times more steps. Tighter scales only add rejected steps."""
 SLOTS = ("a", "b")
 COMPARTMENTS = ("blood", "lymphoid", "marrow")
 PHENOTYPES = (
@@ -67,7 +85,12 @@ BLOCK = block(
         for ph, desc in PHENOTYPES
     )
     + tuple(
-        State(f"car_{s}_stim", "day", f"chronic-stimulation history of product slot {s}")
+        State(
+            f"car_{s}_stim",
+            "day",
+            f"stimulation history (days of activation) of product slot {s}",
+            STIM_ATOL_SCALE,
+        )
         for s in SLOTS
     ),
     "car_parameters.csv",
@@ -91,13 +114,14 @@ assert all(
 (PCT_CD4, PCT_SCM, PCT_CM, PCT_EM, PCT_EFF, REC_CD19, REC_CD20, REC_BCMA, KD_CD19, KD_CD20,
  KD_BCMA, COSTIM_CD28, COSTIM_41BB, GENERATION, PAYLOAD_IL18) = range(N_SLOT_PARAMETERS)  # fmt: skip
 
-(KEXP, RATIO_KEXP, EC50_EXP, RM1, RM2, RM3, D_SCM, D_MEM, D_EFF, K_EXH, STIM50, K_REST, D_EXH, H_AMP,
- RHO_C, K_C, K_B_TISSUE, K_TISSUE_B, F_LYMPHOID, KKILL_MAX, KC50_KILL, F_TISSUE_KILL, CD28_KEXP, CD28_DIFF,
- CD28_EXH, CD28_DEATH, GEN1_KEXP, GEN1_DEATH, IL18_KEXP, GEN5_EXH, GEN5_DEATH) = (
+(KEXP, RATIO_KEXP, EC50_EXP, EC50_ACT, AG50_CAR, RM1, RM2, RM3, D_SCM, D_MEM, D_EFF, K_EXH, STIM50,
+ STIM_HILL, K_REST, D_EXH, H_AMP, RHO_C, K_C, K_B_TISSUE, K_TISSUE_B, F_LYMPHOID, KKILL_MAX, KC50_KILL,
+ F_TISSUE_KILL, CD28_KEXP, CD28_DIFF, CD28_EXH, CD28_DEATH, GEN1_KEXP, GEN1_DEATH, IL18_KEXP, GEN5_EXH,
+ GEN5_DEATH) = (
     BLOCK.p(n) for n in (
-        "kexp_max_cd8", "ratio_kexp", "ec50_exp", "rm1", "rm2", "rm3", "d_scm", "d_mem", "d_eff",
-        "k_exh", "stim50", "k_rest", "d_exh", "h_amp", "rho_c", "k_c", "k_b_tissue", "k_tissue_b",
-        "f_lymphoid",
+        "kexp_max_cd8", "ratio_kexp", "ec50_exp", "ec50_act", "ag50_car", "rm1", "rm2", "rm3",
+        "d_scm", "d_mem", "d_eff", "k_exh", "stim50", "stim_hill", "k_rest", "d_exh", "h_amp",
+        "rho_c", "k_c", "k_b_tissue", "k_tissue_b", "f_lymphoid",
         "kkill_max", "kc50_kill", "f_tissue_kill", "cd28_kexp", "cd28_diff", "cd28_exh",
         "cd28_death", "gen1_kexp", "gen1_death", "il18_kexp", "gen5_exh", "gen5_death",
     )
@@ -105,6 +129,9 @@ assert all(
 CELLS_PER_UL_PER_L = 1e6
 ONE_CELL = 1.0 / CELLS_PER_UL_PER_L
 """One cell in units of cells/uL x L."""
+TINY_ANTIGEN = 1e-12
+"""Antigen molecules per uL below any that matters; keeps the antigen share defined without antigen
+or CAR cells."""
 
 
 @kernel
@@ -166,9 +193,9 @@ def blood_total(y: np.ndarray) -> float:
 
 @kernel
 def responsiveness(p: np.ndarray, stim: float) -> float:
-    """Share of proliferative capacity left after ``stim`` days of accumulated engagement."""
+    """Share of proliferative capacity left after ``stim`` days of activation (Hill curve)."""
     r = max(stim, 0.0) / p[STIM50]
-    return 1.0 / (1.0 + r * r)
+    return 1.0 / (1.0 + r ** p[STIM_HILL])
 
 
 @kernel
@@ -198,9 +225,10 @@ def _chain(y: np.ndarray, p: np.ndarray, dydt: np.ndarray, slot: int, comp: int,
 
 
 @kernel
-def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, lymphopenia: float,
-        dydt: np.ndarray) -> None:  # fmt: skip
-    """``engaged[slot, comp]``: engaged receptors per active CAR cell (:mod:`.binding`)."""
+def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray,
+        lymphopenia: float, dydt: np.ndarray) -> None:  # fmt: skip
+    """``engaged[slot, comp]``: engaged receptors per active CAR cell; ``available[slot, comp]``:
+    molecules per uL of the antigens the slot recognises (:mod:`.binding`)."""
     vb, vl, vm = body.volumes(p)
     crowd = max(y[host.CD4T] + y[host.CD8T] + blood_total(y), 1.0)
     g = p[RHO_C] * math.log(p[K_C] / crowd)
@@ -220,13 +248,20 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, lymphopenia: float,
         weighted, cells = 0.0, 0.0
         for c in range(N_COMP):
             e = engaged[s, c]
-            a = e / (p[EC50_EXP] + e)
+            n = active(y, s, c)
+            # Antigen per CAR cell: the slot's cells share the antigen of the compartment, so the
+            # drive falls as they outnumber their targets (half-maximal at ag50_car molecules per
+            # cell; De Boer and Perelson 1995). Activation (which runs the programme) needs only a
+            # few engaged receptors (EC50_act).
+            ag = available[s, c]
+            share = ag / (ag + p[AG50_CAR] * n + TINY_ANTIGEN)
+            a = e / (p[EC50_EXP] + e) * share
             _chain(y, p, dydt, s, c, a, kexp * a, g)
-            n = active(y, s, c) * volumes[c]
-            weighted += a * n
+            n *= volumes[c]
+            weighted += e / (p[EC50_ACT] + e) * n
             cells += n
-        # Mean engagement of the slot's cells; one cell (1e-6 in these units) keeps it continuous
-        # when the slot is empty.
+        # Share of the slot's cells activated (engaged at all); one cell (1e-6 in these units) keeps
+        # it continuous when the slot is empty.
         dydt[STIM0 + s] = weighted / (cells + ONE_CELL) - p[K_REST] * y[STIM0 + s]
 
 
