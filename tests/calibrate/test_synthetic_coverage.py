@@ -11,7 +11,7 @@ which a correct method fails with probability below 1 %, while intervals that ar
   the M3 method; alpha, FB, beta, Cmax and the residual SD are estimated (naive pooled: the data have
   no between-subject variability).
 * Summary data: the mean (SD) peak of a 40-patient cohort drawn with Stein's between-patient
-  variability, fitted for the typical Cmax with a 200-patient virtual cohort.
+  variability, fitted for the typical Cmax with a 100-patient virtual cohort.
 """
 
 from __future__ import annotations
