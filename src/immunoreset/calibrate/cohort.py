@@ -77,10 +77,21 @@ class Cohort:
         return params
 
     def __call__(self, values: np.ndarray) -> Trajectories:
+        return self.many(np.asarray(values, dtype=np.float64)[None, :])[0]
+
+    def many(self, rows: np.ndarray) -> list[Trajectories]:
+        """The cohort at each row of typical values, all simulated in one engine batch (a
+        finite-difference gradient or several candidate points cost one parallel call)."""
         inp = self.inputs
-        params = self.parameters(values)
+        params = np.vstack([self.parameters(v) for v in rows])
         res = simulate(
             inp.model, params, inp.events(params), inp.times, inp.settings, inp.t_start,
             pattern_parameters=inp.model.typical_parameters(inp.overrides),
         )  # fmt: skip
-        return Trajectories(res.times, tuple(inp.model.observables), res.values, res.status)
+        n, names = self.size, tuple(inp.model.observables)
+        return [
+            Trajectories(
+                res.times, names, res.values[k * n : (k + 1) * n], res.status[k * n : (k + 1) * n]
+            )
+            for k in range(len(rows))
+        ]

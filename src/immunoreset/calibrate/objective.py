@@ -100,14 +100,20 @@ class SummaryObjective:
             )
         return pd.DataFrame(rows)
 
-    def __call__(self, values: np.ndarray) -> float:
-        traj = self.cohort(values)
+    def _nll(self, traj: Trajectories) -> float:
         total = 0.0
         for target, sim in zip(
             (t for t, _ in self.pairs), self.simulated(traj).values(), strict=True
         ):
             total += float(target_loglik(target, sim))
         return -total
+
+    def __call__(self, values: np.ndarray) -> float:
+        return self._nll(self.cohort(values))
+
+    def batch(self, rows: np.ndarray) -> np.ndarray:
+        """The objective at each row of values, from one engine batch."""
+        return np.array([self._nll(traj) for traj in self.cohort.many(rows)])
 
 
 @dataclass(frozen=True)

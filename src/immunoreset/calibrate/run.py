@@ -163,11 +163,21 @@ def run_calibration(
     def nll(values: np.ndarray) -> float:
         return float(sum(part(values) for part in parts))
 
+    def batch(rows: np.ndarray) -> np.ndarray:
+        """The objective at several points; the summary part from one engine batch (used for
+        the finite-difference gradients of L-BFGS-B or TNC)."""
+        out = np.zeros(len(rows))
+        if summary is not None:
+            out += summary.batch(rows[:, :k])
+        if individual is not None:
+            out += np.array([individual(r) for r in rows])
+        return out
+
     parameters = _parameters(config, model, sigma_names)
     say(f"fitting {len(parameters)} parameters from {config.fit.starts} starts")
     fit = maximum_likelihood(
         nll, parameters, starts=config.fit.starts, seed=config.fit.seed,
-        method=config.fit.method, max_evaluations=config.fit.max_evaluations,
+        method=config.fit.method, max_evaluations=config.fit.max_evaluations, batch=batch,
         progress=lambda i, s: say(f"start {i + 1}/{config.fit.starts}: -log L = {s.nll:.4g}"),
     )  # fmt: skip
     result = Calibration(config, scenario, model, fit, data=data, text=text)
