@@ -10,6 +10,7 @@ from immunoreset.cli import (
     simulate,
     trial,
     validate,
+    vpop,
 )
 
-MODULES = [simulate, validate, models, products, score, endpoints, export, trial, calibrate]
+MODULES = [simulate, validate, models, products, score, endpoints, export, trial, calibrate, vpop]
