@@ -156,3 +156,14 @@ def test_cli_refuses_a_foreign_folder_before_fitting(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "not a calibration folder" in proc.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_real_calibration_folder_renders_every_report_section(result, tmp_path: Path) -> None:
+    from immunoreset.report.credibility import SECTIONS
+
+    out = write_calibration(result, tmp_path / "cal", report=True)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for key, heading in SECTIONS:
+        assert f'<h2 id="{key}">' in page, heading
+    assert "not run: predictions.csv" not in page  # individual data were fitted
+    assert len(list((out / "figures").glob("*.png"))) >= 3
