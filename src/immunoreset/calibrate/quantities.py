@@ -9,7 +9,8 @@ quantity is written ``KIND:OBSERVABLE`` with ``@DAY`` for the kinds that read on
 ``peak:OBS`` / ``min:OBS``
     highest / lowest value from day 0 on (unit of OBS);
 ``peak_day:OBS``
-    earliest output time of that peak (day); it moves in whole output steps;
+    time of that peak (day): the output time of the largest value refined by the parabola through
+    it and its two neighbours, so it changes continuously with the parameters;
 ``auc:OBS``
     area under the curve from day 0 to the last output time, trapezoid rule (unit x day);
 ``value:OBS@DAY``
@@ -130,7 +131,7 @@ class Quantity:
         if self.kind == "min":
             return s0.min(axis=1)
         if self.kind == "peak_day":
-            return t0[np.argmax(s0, axis=1)].astype(np.float64)
+            return _vertex_times(t0, s0)
         if self.kind == "auc":
             return np.trapezoid(s0, t0, axis=1)
         if self.kind in ("return_day", "aplasia_day"):
@@ -149,6 +150,30 @@ class Quantity:
                 f"{baseline_day:g}) to serve as baseline"
             )
         return 100.0 * (at / series[:, before[-1]] - 1.0)
+
+
+def _vertex_times(times: np.ndarray, series: np.ndarray) -> np.ndarray:
+    """Time of each row's maximum, refined by the parabola through the largest output and its two
+    neighbours (the grid maximum itself at either end of the grid).
+
+    A peak read on the grid alone moves in whole output steps, so an objective built on it is a
+    step function of the parameters, which optimisers and finite-difference Hessians cannot use;
+    the parabola makes it continuous and accurate to well under one step for a smooth peak.
+    """
+    k = np.argmax(series, axis=1)
+    out = times[k].astype(np.float64)
+    inner = np.flatnonzero((k > 0) & (k < len(times) - 1))
+    if len(inner):
+        kk = k[inner]
+        x0, x1, x2 = times[kk - 1], times[kk], times[kk + 1]
+        y0, y1, y2 = (series[inner, kk + j] for j in (-1, 0, 1))
+        denom = (x0 - x1) * (x0 - x2) * (x1 - x2)
+        a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denom
+        b = (x2**2 * (y0 - y1) + x1**2 * (y2 - y0) + x0**2 * (y1 - y2)) / denom
+        curved = a < 0
+        vertex = np.where(curved, -b / (2.0 * np.where(curved, a, -1.0)), x1)
+        out[inner] = np.clip(vertex, x0, x2)
+    return out
 
 
 def _interpolate(times: np.ndarray, series: np.ndarray, day: float) -> np.ndarray:

@@ -829,8 +829,8 @@ def local_sensitivity(
     Central finite differences (:func:`finite_difference_sensitivity`) on :func:`model_function`,
     all ``1 + 2d`` simulations in one batch. With the default solver tolerance (``rtol`` 1e-6) a
     step of 1e-3 leaves the solver's error about 1e-3 of the output change; set a tighter
-    ``solver.rtol`` in the scenario for smaller steps or flat endpoints. Endpoints read at fixed
-    output days (``peak_day``) do not vary smoothly and have sensitivity 0 or spikes.
+    ``solver.rtol`` in the scenario for smaller steps or flat endpoints. ``peak_day`` is refined
+    between output days by a parabola; its sensitivity is only as good as that local fit.
 
     Returns:
         ``parameter, output, unit, parameter_value, value, derivative, sensitivity`` (``value`` is
