@@ -135,7 +135,7 @@ def parse_config(data: object, source: str = "<calibration>") -> CalibrationConf
     except ValidationError as exc:
         err = exc.errors()[0]
         where = field_path(tuple(err.get("loc", ()))) or "<file>"
-        value = err.get("input")
+        value = err.get("input") if err.get("type") != "missing" else None
         raise CalibrationConfigError(source, where, value, allowed_text(err)) from None
 
 
