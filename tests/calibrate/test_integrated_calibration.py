@@ -6,9 +6,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy.stats import chi2
 
 from immunoreset.calibrate.run import run_calibration
+from immunoreset.model.models.integrated import MODEL
 
 CONFIG = (
     Path(__file__).resolve().parents[2]
@@ -32,7 +35,10 @@ def test_fit_from_other_starting_values_reproduces_the_targets() -> None:
     # a mean of 5 patients: within 2 standard errors of the reported mean (110, SD 32)
     back = targets.loc["mack22_b_return"]
     assert abs(back["cohort_mean"] - 110.0) <= 2 * 32.0 / math.sqrt(5), back
-    # the estimates are those recorded as the refit in the model's provenance file
-    assert result.fit.values["stim50"] == pytest.approx(2.59, rel=0.01)
-    assert result.fit.values["k_rest"] == pytest.approx(0.198, rel=0.01)
+    # the shipped defaults (which the provenance file records, see
+    # tests/model/integrated/test_provenance.py) lie inside this fit's 95 % likelihood-ratio
+    # confidence region (-log L within chi2(0.95, 2) / 2 of the minimum): the top of the objective
+    # is flat, and where the optimiser stops on it changes with the rounding of every default
+    shipped = np.array([MODEL.parameter(name).value for name in result.fit.names])
+    assert result.objective(shipped) - result.fit.nll <= chi2.ppf(0.95, 2) / 2
     assert result.verification["passed"].all()

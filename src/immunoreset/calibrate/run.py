@@ -73,6 +73,9 @@ class Calibration:
     validation: pd.DataFrame | None = None
     data: dict[str, str | None] = field(default_factory=dict)
     text: str = ""
+    objective: Callable[[np.ndarray], float] | None = None
+    """The fit's -log L at other values of the fitted parameters (in ``fit.names`` order), e.g.
+    to ask whether given values lie in the likelihood-ratio confidence region of the estimate."""
 
     @property
     def estimates(self) -> pd.DataFrame:
@@ -180,7 +183,7 @@ def run_calibration(
         method=config.fit.method, max_evaluations=config.fit.max_evaluations, batch=batch,
         progress=lambda i, s: say(f"start {i + 1}/{config.fit.starts}: -log L = {s.nll:.4g}"),
     )  # fmt: skip
-    result = Calibration(config, scenario, model, fit, data=data, text=text)
+    result = Calibration(config, scenario, model, fit, data=data, text=text, objective=nll)
     model_values = fit.estimate[:k]
     if summary is not None:
         result.targets = diagnostics.target_table(summary, model_values)

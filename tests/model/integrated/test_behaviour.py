@@ -82,8 +82,14 @@ def fall(v: np.ndarray, name: str, day: int) -> float:
 
 
 def peak(v: np.ndarray) -> tuple[int, float]:
-    car = v[-START:, OBS["car_t_blood"]]
-    return int(np.argmax(car)), float(car.max())
+    """Day and height of the expansion peak in blood, from day 1.
+
+    The day-0 output is the instant of the infusion, before the cells leave the blood, so it is
+    the dose divided by the blood volume for every construct; expansion is read after it, as the
+    clinical post-infusion samples read it.
+    """
+    car = v[1 - START :, OBS["car_t_blood"]]
+    return 1 + int(np.argmax(car)), float(car.max())
 
 
 @pytest.mark.parametrize("product", ["bcma", "dual", "coinfusion"])
