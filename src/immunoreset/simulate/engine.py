@@ -18,6 +18,7 @@ import numpy as np
 from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
 from immunoreset.simulate.kernels import colouring_for, kernel_for
+from immunoreset.simulate.sparsity import dormant_states, dosed_states
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
 
@@ -147,7 +148,8 @@ def simulate(
     at which the Jacobian sparsity is probed (default: the model's typical patient; a run passes
     its scenario's typical patient, whose product may couple other states). The model's compiled
     integrator comes from :func:`immunoreset.simulate.kernels.kernel_for` (compiled once, then
-    cached on disk).
+    cached on disk). Patients are integrated in groups that share their dormant states (zero states
+    that nothing doses and the equations keep at zero), which the Jacobian leaves out.
     """
     settings = settings or SolverSettings()
     params = np.ascontiguousarray(params, dtype=np.float64)
@@ -163,16 +165,24 @@ def simulate(
     status = np.zeros(n, dtype=np.int64)
     if n:
         kernel = kernel_for(model)
-        colours = colouring_for(model, settings.sparse_jacobian, pattern_parameters)
-        with _threads_at_most(n):
-            kernel.solve_batch(
-                params, model.n_states, len(model.switch_names), float(t_start),
-                events.times, events.inputs, events.amounts, t_out,
-                settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
-                settings.h_max, settings.max_steps, model.autonomous,
-                colours.colour_ptr, colours.colour_cols, colours.col_ptr, colours.row_idx,
-                out, stats, status,
-            )  # fmt: skip
+        p_pattern = model.typical_parameters() if pattern_parameters is None else pattern_parameters
+        p_pattern = np.ascontiguousarray(p_pattern, dtype=np.float64)
+        for rows, dormant in _dormant_groups(model, params, events, p_pattern):
+            colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant)
+            whole = len(rows) == n
+            sub = (out, stats, status) if whole else (out[rows], stats[rows], status[rows])
+            with _threads_at_most(len(rows)):
+                kernel.solve_batch(
+                    params if whole else params[rows], model.n_states, len(model.switch_names),
+                    float(t_start), events.times, events.inputs,
+                    events.amounts if whole else np.ascontiguousarray(events.amounts[rows]),
+                    t_out, settings.rtol, model.absolute_tolerances(settings.atol),
+                    settings.h_init, settings.h_max, settings.max_steps, model.autonomous,
+                    colours.colour_ptr, colours.colour_cols, colours.col_ptr, colours.row_idx,
+                    *sub,
+                )  # fmt: skip
+            if not whole:
+                out[rows], stats[rows], status[rows] = sub
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
     result = BatchResult(
         ids, t_out, model.observables, out, status, stats, params, model.switch_names
@@ -202,6 +212,37 @@ def simulate_chunks(
         ids = np.arange(start, min(start + chunk_size, n_patients))
         params = make_params(ids)
         yield simulate(model, params, make_events(params), t_out, settings, t_start, ids)
+
+
+_DORMANT: dict[tuple[object, ...], np.ndarray] = {}
+
+
+def _dormant_groups(
+    model: Model, params: np.ndarray, events: DosingEvents, p_pattern: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Patients grouped by their dormant states (see :func:`.sparsity.dormant_states`).
+
+    A patient's candidates are the states that start at zero for its parameters and that none of
+    its own dosing events (non-zero amounts) changes, so the grouping, and with it each patient's
+    Jacobian and result, depends on that patient alone, never on the batch it is run in.
+    """
+    n_states = model.n_states
+    zero = np.empty((len(params), n_states), dtype=bool)
+    for i, row in enumerate(params):
+        zero[i] = model.initial(row) == 0.0
+    dosed = np.zeros((len(params), n_states), dtype=bool)
+    touched = {int(k): dosed_states(model, p_pattern, int(k)) for k in np.unique(events.inputs)}
+    for e, k in enumerate(events.inputs):
+        dosed[events.amounts[:, e] != 0.0] |= touched[int(k)]
+    candidates = zero & ~dosed
+    unique, which = np.unique(candidates, axis=0, return_inverse=True)
+    groups = []
+    for g, cand in enumerate(unique):
+        key = (model.name, id(model.rhs), p_pattern.tobytes(), cand.tobytes())
+        if key not in _DORMANT:
+            _DORMANT[key] = dormant_states(model, p_pattern, cand)
+        groups.append((np.flatnonzero(which.ravel() == g), _DORMANT[key]))
+    return groups
 
 
 @contextmanager

@@ -20,6 +20,7 @@ be written, the same in-memory path is taken.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -172,9 +173,12 @@ def kernel_for(model: Model) -> ModuleType:
     return _LOADED[key]
 
 
-def colouring_for(model: Model, sparse: bool, p: np.ndarray | None = None) -> Colouring:
+def colouring_for(
+    model: Model, sparse: bool, p: np.ndarray | None = None, dormant: np.ndarray | None = None
+) -> Colouring:
     """The Jacobian colouring of ``model`` probed at parameters ``p`` (default: the typical
-    patient): probed once, then read from the cache folder.
+    patient), leaving out the ``dormant`` states (see :func:`.sparsity.dormant_states`): probed
+    once, then read from the cache folder.
 
     Parameters can switch couplings on or off (a product's target antigens, say), so a run probes
     at its own typical parameters rather than the model's defaults.
@@ -182,10 +186,17 @@ def colouring_for(model: Model, sparse: bool, p: np.ndarray | None = None) -> Co
     if not sparse:
         return dense_colouring(model.n_states)
     p = model.typical_parameters() if p is None else np.ascontiguousarray(p, dtype=np.float64)
+    skip = np.zeros(model.n_states, dtype=bool) if dormant is None else np.asarray(dormant, bool)
     scales = np.array([s.atol_scale for s in model.states])
-    key = (*_functions(model).values(), p.tobytes(), scales.tobytes())
-    if key in _COLOURINGS:
-        return _COLOURINGS[key]
+    key = (*_functions(model).values(), p.tobytes(), scales.tobytes(), skip.tobytes())
+    if key not in _COLOURINGS:
+        _COLOURINGS[key] = colour_columns(_pattern(model, p), skip if skip.any() else None)
+    return _COLOURINGS[key]
+
+
+def _pattern(model: Model, p: np.ndarray) -> np.ndarray:
+    """The Jacobian sparsity at ``p``, from the cache folder when it was probed before."""
+    scales = np.array([s.atol_scale for s in model.states])
     fp = fingerprint(model)
     path = None
     if fp is not None:
@@ -200,13 +211,9 @@ def colouring_for(model: Model, sparse: bool, p: np.ndarray | None = None) -> Co
     if pattern is None or pattern.shape != (model.n_states, model.n_states):
         pattern = jacobian_pattern(model, p)
         if path is not None:
-            try:
-                buf = _npy_bytes(pattern)
-                _write_once(path, buf)
-            except OSError:
-                pass
-    _COLOURINGS[key] = colour_columns(pattern)
-    return _COLOURINGS[key]
+            with contextlib.suppress(OSError):  # an unwritable cache only costs the next probe
+                _write_once(path, _npy_bytes(pattern))
+    return pattern
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
