@@ -75,6 +75,13 @@ def engage(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, theta: np.ndarray,
     ag = np.empty((car.N_COMP, N_ANTIGENS))
     antigens(y, p, ag)
     for s in range(len(car.SLOTS)):
+        if car.slot_empty(y, s):  # nothing bound; its engagement is unused while it is empty
+            for c in range(car.N_COMP):
+                engaged[s, c] = 0.0
+                available[s, c] = 0.0
+                for g in range(N_ANTIGENS):
+                    theta[s, c, g] = 0.0
+            continue
         for c in range(car.N_COMP):
             cells = car.active(y, s, c)
             e = 0.0
