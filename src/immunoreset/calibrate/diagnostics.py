@@ -25,11 +25,15 @@ from immunoreset.simulate.engine import SolverSettings, simulate
 from immunoreset.simulate.reference import solve_reference
 
 PERCENTILES = (5, 50, 95)
-VERIFICATION_RTOL = 1e-8
-REFERENCE_RTOL = 1e-10
+VERIFICATION_RTOL = 1e-10
+REFERENCE_RTOL = 1e-12
 VERIFICATION_TOLERANCE = 1e-4
-"""Largest relative difference accepted between the engine (rtol 1e-8) and SciPy's LSODA (rtol
-1e-10) on outputs above the absolute tolerance floor: both errors are far below it."""
+"""Largest relative difference accepted between the engine (rtol = atol = 1e-10) and SciPy's LSODA
+(1e-12) on outputs above the comparison floor: both errors are far below it. Both run this tight
+because a pool that grows from nothing (CAR cells after infusion) is resolved only to the absolute
+tolerance while it is tiny, and keeps that early relative error while it grows by orders of
+magnitude: at 1e-8 the integrated model's exhausted CAR pool differs by 5e-4 on day 2, an effect
+of the tolerance, not of the code this check verifies."""
 
 
 def observed_text(target: Target) -> str:
@@ -117,8 +121,8 @@ def sensitivity_tables(
 
 
 def verification_table(scenario: Scenario, estimates: Mapping[str, float]) -> pd.DataFrame:
-    """Code verification at the calibrated typical patient: the engine (rtol 1e-8) against SciPy's
-    LSODA (rtol 1e-10) on every output, and units declared for every output and parameter."""
+    """Code verification at the calibrated typical patient: the engine (rtol 1e-10) against SciPy's
+    LSODA (rtol 1e-12) on every output, and units declared for every output and parameter."""
     at = _at(scenario, estimates)
     inputs = prepare(at.model_copy(update={"population": at.population.model_copy(
         update={"size": 1, "variability": False})}))  # fmt: skip

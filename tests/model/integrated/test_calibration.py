@@ -91,11 +91,6 @@ def test_b_cell_return_in_a_cohort_of_5(cohort: np.ndarray) -> None:
     assert abs(np.mean(days) - mean) <= 2.0 * sd / math.sqrt(n), days
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open calibration: 53 % of 1,000 virtual patients meet DORIS at month 3 (proteinuria is the "
-    "limiting item); target 5 of 5",
-)
 def test_doris_at_month_3_in_a_cohort_of_5(cohort: np.ndarray) -> None:
     day = 90 - START
     v = cohort[:, day]
