@@ -81,9 +81,10 @@ def test_patient_results_do_not_depend_on_a_batch_with_other_dormant_states(coin
 
 
 def test_engine_with_dormant_states_agrees_with_lsoda(coinfusion) -> None:
-    """Engine and LSODA both at rtol = atol = 1e-10, for both patients, within 1e-5 relative
-    (values below 1e-3 compared absolutely). Both are then accurate to about 1e-7 (measured: 3e-7
-    at most); 1e-5 leaves room for other platforms' rounding."""
+    """Engine at rtol = atol = 1e-10 against LSODA at 1e-12, for both patients, within 1e-4
+    relative (values below 1e-3 compared absolutely): the code-verification criterion of the
+    calibration report (immunoreset.calibrate.diagnostics.VERIFICATION_TOLERANCE, which explains
+    why both run this tight)."""
     inputs, params, events = coinfusion
     tight = dataclasses.replace(inputs.settings, rtol=1e-10, atol=1e-10)
     res = simulate(
@@ -93,7 +94,7 @@ def test_engine_with_dormant_states_agrees_with_lsoda(coinfusion) -> None:
     for i in range(2):
         ref = solve_reference(
             inputs.model, params[i], inputs.t_start, events.for_patient(i), inputs.times,
-            rtol=1e-10, atol=1e-10,
+            rtol=1e-12, atol=1e-12,
         )  # fmt: skip
         diff = np.abs(res.values[i] - ref) / np.maximum(np.abs(ref), 1e-3)
-        assert diff.max() < 1e-5, (i, inputs.model.observables[int(diff.max(axis=0).argmax())])
+        assert diff.max() < 1e-4, (i, inputs.model.observables[int(diff.max(axis=0).argmax())])
