@@ -4,12 +4,16 @@ The command line installs :func:`install_handlers`; each handler records the sig
 (``KeyboardInterrupt`` for SIGINT, :class:`Terminated` for SIGTERM). Code that may swallow an
 exception while it runs (a compiler, a library callback) cannot hide the request for long: the run
 loop calls :func:`raise_if_requested` after each compiled call and each chunk, which raises again.
-Notebooks keep their own Ctrl-C handling; nothing is installed unless asked.
+An exception that such a callback swallows (llvmlite's object-cache callback during compilation,
+say) would be printed by Python as "Exception ignored" with a traceback; the installed
+``sys.unraisablehook`` keeps those quiet, since the request is recorded and acted on. Notebooks
+keep their own Ctrl-C handling; nothing is installed unless asked.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
 
 _requested: list[int] = []
@@ -29,9 +33,18 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 
 
 def install_handlers() -> None:
-    """Route SIGINT and SIGTERM through :func:`_handler` (main thread only)."""
+    """Route SIGINT and SIGTERM through :func:`_handler` (main thread only), and keep the
+    exceptions that a callback swallows from being printed (see the module docstring)."""
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
+    previous = sys.unraisablehook
+
+    def quiet(unraisable: sys.UnraisableHookArgs) -> None:
+        if _requested and isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = quiet
 
 
 def raise_if_requested() -> None:
