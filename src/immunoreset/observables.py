@@ -72,6 +72,20 @@ _ALL = (
     ),
     # Cytokines and toxicity support levels (grades are computed by the instruments)
     Observable("il6", "pg/mL", "serum interleukin-6"),
+    Observable("ifn_gamma", "pg/mL", "serum interferon-gamma"),
+    Observable("crp", "mg/dL", "serum C-reactive protein"),
+    Observable("ferritin", "ng/mL", "serum ferritin"),
+    Observable(
+        "crs_severity", "index", "latent CRS severity (1 = fever threshold; model-specific)"
+    ),
+    Observable(
+        "icans_severity", "index", "latent neurotoxicity severity (ICE points lost; model-specific)"
+    ),
+    Observable("tocilizumab", "ug/mL", "serum tocilizumab"),
+    Observable("tocilizumab_given", "0/1", "tocilizumab given for CRS (at or before this time)"),
+    Observable(
+        "corticosteroids_given", "0/1", "corticosteroids given for CRS or ICANS (at or before)"
+    ),
     Observable("temp_c", "deg C", "maximum body temperature of the assessment period"),
     Observable("hypotension", "0/1", "hypotension present (1) or absent (0)"),
     Observable("n_vasopressors", "count", "distinct vasopressors other than vasopressin"),

@@ -88,3 +88,26 @@ def test_invalid_support_level_is_noted_not_fatal(make_table):
 def test_course(grades, expected):
     summary = course([float(t) for t in range(len(grades))], grades)
     assert tuple(summary.values()) == expected
+
+
+def test_hypotension_after_tocilizumab_grades_without_fever(make_table):
+    """ASTCT: once tocilizumab (or a corticosteroid) was given for CRS, fever is no longer needed;
+    tocilizumab masks fever, so the recorded treatment keeps the hypotension of days 3-4 graded."""
+    given = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    temp = [37.0, 37.0, 38.5, 37.0, 37.0, 37.0, 37.0, 37.0, 37.0, 37.0, 37.0, 37.0]
+    row = crs_row(make_table, temp_c=temp, tocilizumab_given=given)
+    assert row["crs_max_grade"] == 3  # day 4: one vasopressor, without fever
+    assert row["crs_duration_d"] == 4  # days 1-5 (grade 0 again on day 5)
+    assert row["tocilizumab_used"]
+    assert row["tocilizumab_day"] == 2
+    untreated = crs_row(make_table, temp_c=temp)
+    assert untreated["crs_max_grade"] == 1
+
+
+def test_treatment_columns_record_whether_and_when(make_table):
+    steroid = [0] * 7 + [1] * 5
+    row = crs_row(make_table, tocilizumab_given=[0] * 12, corticosteroids_given=steroid)
+    assert not row["tocilizumab_used"]
+    assert row.isna()["tocilizumab_day"]
+    assert row["corticosteroids_used"]
+    assert row["corticosteroids_day"] == 6

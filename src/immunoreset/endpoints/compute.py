@@ -3,7 +3,8 @@
 Layout of the result:
 
 * ``patient``: one row per patient (``patient_id``), one column per patient-level endpoint
-  (CAR kinetics, B-cell aplasia, IgG nadir, CRS and ICANS courses, seroconversion);
+  (CAR kinetics, B-cell aplasia, IgG nadir, CRS and ICANS courses, tocilizumab and corticosteroid use,
+  ICAHT grades, seroconversion);
 * ``visits``: one row per patient and scheduled visit (``patient_id``, ``visit_day``, and ``time``,
   the output time the visit read), one column per visit-level endpoint (anti-dsDNA, IgG, SLEDAI-2K,
   DORIS, LLDAS, mRSS, EUSTAR-AI, TIS);
@@ -23,6 +24,7 @@ import pandas as pd
 
 from immunoreset.endpoints.bcells import b_cells
 from immunoreset.endpoints.config import EndpointConfig
+from immunoreset.endpoints.icaht import icaht
 from immunoreset.endpoints.igg import igg
 from immunoreset.endpoints.iim import myositis
 from immunoreset.endpoints.part import Column, Level, Part
@@ -31,7 +33,7 @@ from immunoreset.endpoints.serology import anti_dsdna
 from immunoreset.endpoints.sle import sle_activity
 from immunoreset.endpoints.ssc import ssc_activity
 from immunoreset.endpoints.table import PATIENT, TIME, ResultTableError, check_table, patients
-from immunoreset.endpoints.toxicity import crs, icans
+from immunoreset.endpoints.toxicity import crs, icans, treatments
 from immunoreset.endpoints.visits import visit_positions
 
 Family = Callable[[pd.DataFrame, EndpointConfig], Part]
@@ -42,6 +44,8 @@ FAMILIES: tuple[Family, ...] = (
     igg,
     crs,
     icans,
+    treatments,
+    icaht,
     anti_dsdna,
     sle_activity,
     ssc_activity,

@@ -11,11 +11,16 @@ than the instrument):
   named norepinephrine, epinephrine, phenylephrine, dopamine in that order (only their number
   matters; four or more grade like two); ``vasopressin`` (0/1); ``oxygen_level`` 0 none, 1 low flow
   (recorded as blow-by, which grades as a nasal cannula at <= 6 L/min without inventing a flow),
-  2 high flow or facemask, 3 CPAP/BiPAP, 4 mechanical ventilation. Anti-cytokine therapy is not an
-  observable, so the fever gate always applies.
+  2 high flow or facemask, 3 CPAP/BiPAP, 4 mechanical ventilation. Once ``tocilizumab_given`` or
+  ``corticosteroids_given`` is 1 (a treatment for CRS or ICANS recorded by the model), the record says
+  so (``prior_antipyretic_or_anticytokine_for_crs``), so hypotension or hypoxia still grade after
+  tocilizumab has removed the fever; without these columns the fever gate always applies.
 * ICANS: ``ice_score`` (rounded to the nearest whole point), ``consciousness`` 0 normal,
   1 awakens spontaneously, 2 to voice, 3 only to touch, 4 unarousable; the age is the table's
   ``age_years`` column if present, else ``EndpointConfig.icans_age_years``.
+
+Treatments: ``tocilizumab_given`` and ``corticosteroids_given`` (0/1, latched once given) give
+whether and when (first output time at which it is 1) each treatment was given.
 
 Onset is the first graded time with grade >= 1. An episode lasts from its first time with grade
 >= 1 to the first later time graded 0 (so the duration is resolved to the output grid); the
@@ -40,6 +45,8 @@ from immunoreset.endpoints.table import TIME, patients, whole
 
 NON_VASOPRESSIN_AGENTS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine")
 OXYGEN_DEVICES = ("none", "blow_by", "facemask", "cpap", "mechanical_ventilation")
+TREATMENTS = ("tocilizumab_given", "corticosteroids_given")
+"""Observables (0/1, latched) recording a treatment of CRS or ICANS."""
 CONSCIOUSNESS = (
     "normal",
     "awakens_spontaneously",
@@ -62,11 +69,13 @@ def crs_record(values: Mapping[str, float], age_years: float) -> dict[str, Any]:
     agents = list(NON_VASOPRESSIN_AGENTS[: max(0, whole(values.get("n_vasopressors", 0)))])
     if values.get("vasopressin", 0) >= 0.5:
         agents.append("vasopressin")
+    treated = max(values.get(name, 0) for name in TREATMENTS) >= 0.5
     return {
         "temp_c": values["temp_c"],
         "hypotension": values.get("hypotension", 0) >= 0.5,
         "vasopressors": agents,
         "oxygen_device": ordinal(values.get("oxygen_level", 0), "oxygen_level", OXYGEN_DEVICES),
+        "prior_antipyretic_or_anticytokine_for_crs": treated,
     }
 
 
@@ -96,7 +105,7 @@ CRS = Syndrome(
     "astct_crs",
     "crs",
     ("temp_c",),
-    ("hypotension", "n_vasopressors", "vasopressin", "oxygen_level"),
+    ("hypotension", "n_vasopressors", "vasopressin", "oxygen_level", *TREATMENTS),
     crs_record,
 )
 ICANS = Syndrome("ICANS", "astct_icans", "icans", ("ice_score",), ("consciousness",), icans_record)
@@ -200,3 +209,32 @@ def crs(table: pd.DataFrame, config: EndpointConfig) -> Part:
 def icans(table: pd.DataFrame, config: EndpointConfig) -> Part:
     """ICANS course of every patient (skipped without ice_score)."""
     return grade_course(table, config, ICANS)
+
+
+def treatments(table: pd.DataFrame, config: EndpointConfig) -> Part:
+    """Whether and when each recorded treatment of CRS or ICANS was given (skipped without any)."""
+    present = [name for name in TREATMENTS if name in table.columns]
+    if not present:
+        return skipped("treatments", list(TREATMENTS))
+    rows: dict[int, dict[str, Any]] = {}
+    for patient, patient_rows in patients(table):
+        row: dict[str, Any] = {}
+        for name in present:
+            drug = name.removesuffix("_given")
+            given = patient_rows.loc[patient_rows[name] >= 0.5, TIME]
+            row[f"{drug}_used"] = bool(len(given))
+            row[f"{drug}_day"] = float(given.iat[0]) if len(given) else None
+        rows[patient] = row
+    columns: list[Column] = []
+    for name in present:
+        drug = name.removesuffix("_given")
+        columns += [
+            Column("patient", f"{drug}_used", "bool", f"{drug} given for CRS or ICANS"),
+            Column(
+                "patient",
+                f"{drug}_day",
+                "day",
+                f"first output time at which {drug} had been given (empty: never)",
+            ),
+        ]
+    return Part(patient=rows, columns=tuple(columns))

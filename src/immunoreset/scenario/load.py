@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from immunoreset.model.core import Model
 from immunoreset.model.registry import MODELS, get_model
-from immunoreset.scenario.schema import MAX_OUTPUT_TIMES, Scenario
+from immunoreset.scenario.schema import MAX_OUTPUT_TIMES, ManagementSpec, Scenario
 from immunoreset.therapy.products import Product, ProductError, load_product
 from immunoreset.therapy.regimen import (
     CAR_INPUT,
@@ -264,8 +264,22 @@ def check_against_model(scenario: Scenario, source: str) -> None:
     for i, inf in enumerate(scenario.regimen.infusions):
         if inf.day > scenario.horizon_days:
             raise ScenarioError(source, f"regimen.infusions[{i}].day", inf.day, "<= horizon_days")
+    if scenario.management is not None:
+        missing = set(scenario.management.parameters()) - names
+        if missing:
+            with_policy = [m for m in sorted(MODELS) if _has_policy(m)]
+            raise ScenarioError(
+                source, "management", "...",
+                f"none for model {model.name}: it has no management policy (models with one: "
+                f"{', '.join(with_policy)})",
+            )  # fmt: skip
     _check_regimen_limits(scenario, model, source)
     _check_shares(scenario, model, source)
+
+
+def _has_policy(name: str) -> bool:
+    names = set(get_model(name).parameter_names)
+    return all(key in names for key in ManagementSpec().parameters())
 
 
 def _check_regimen_limits(scenario: Scenario, model: Model, source: str) -> None:
@@ -366,11 +380,12 @@ def product_dose(scenario: Scenario) -> ProductDose:
 
 
 def parameter_overrides(scenario: Scenario) -> dict[str, float]:
-    """Typical-value overrides: catalogue product, product composition, then population-level
-    settings (later ones win)."""
+    """Typical-value overrides: catalogue product, product composition, management policy, then
+    population-level settings (later ones win)."""
     product = _catalogue_product(scenario)
     catalogue = product.overrides() if product is not None else {}
-    return {**catalogue, **scenario.product.composition, **scenario.population.parameters}
+    policy = scenario.management.parameters() if scenario.management is not None else {}
+    return {**catalogue, **scenario.product.composition, **policy, **scenario.population.parameters}
 
 
 def model_of(scenario: Scenario) -> Model:

@@ -105,6 +105,45 @@ class RegimenSpec(_Strict):
         return self
 
 
+Grade = Annotated[int, Field(ge=1, le=4, strict=True)]
+
+
+class TocilizumabSpec(_Strict):
+    """When tocilizumab is given: at an ASTCT CRS grade (None: never for CRS) and/or on a day."""
+
+    at_crs_grade: Grade | None = 2
+    prophylactic_day: Day | None = None
+
+
+class CorticosteroidSpec(_Strict):
+    """When corticosteroids start: at an ASTCT CRS or ICANS grade (None: never) and/or on a day."""
+
+    at_crs_grade: Grade | None = 3
+    at_icans_grade: Grade | None = 2
+    prophylactic_day: Day | None = None
+
+
+class ManagementSpec(_Strict):
+    """Management policy of CRS and ICANS, applied during the simulation when the grade is reached
+    (models with a management policy only, e.g. the integrated model)."""
+
+    tocilizumab: TocilizumabSpec = Field(default_factory=TocilizumabSpec)
+    corticosteroids: CorticosteroidSpec = Field(default_factory=CorticosteroidSpec)
+
+    def parameters(self) -> dict[str, float]:
+        """The policy as model parameters (grade 0 = never; prophylaxis flag and day)."""
+        toci, steroid = self.tocilizumab, self.corticosteroids
+        return {
+            "policy_toci_crs_grade": float(toci.at_crs_grade or 0),
+            "policy_toci_prophylaxis": float(toci.prophylactic_day is not None),
+            "policy_toci_prophylaxis_day": float(toci.prophylactic_day or 0.0),
+            "policy_steroid_crs_grade": float(steroid.at_crs_grade or 0),
+            "policy_steroid_icans_grade": float(steroid.at_icans_grade or 0),
+            "policy_steroid_prophylaxis": float(steroid.prophylactic_day is not None),
+            "policy_steroid_prophylaxis_day": float(steroid.prophylactic_day or 0.0),
+        }
+
+
 class PopulationSpec(_Strict):
     size: Annotated[int, Field(ge=1, le=MAX_PATIENTS, strict=True)] = 1
     seed: Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)] = 0
@@ -146,6 +185,7 @@ class Scenario(_Strict):
     model: str
     product: Product
     regimen: RegimenSpec = Field(default_factory=RegimenSpec)
+    management: ManagementSpec | None = None
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS, allow_inf_nan=False)]
     output_times: OutputTimes = Field(default_factory=lambda: OutputTimes(every_days=1.0))

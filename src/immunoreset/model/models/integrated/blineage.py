@@ -152,9 +152,10 @@ def mature_amount(y: np.ndarray, p: np.ndarray) -> float:
 
 @kernel
 def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, phi: float, u_ld: float,
-        dydt: np.ndarray) -> None:  # fmt: skip
+        dydt: np.ndarray) -> float:  # fmt: skip
     """``theta``: bound antigen fractions (:mod:`.binding`); ``phi``: disease activity (1 at
-    baseline); ``u_ld``: lymphotoxic exposure rate (:mod:`.conditioning`)."""
+    baseline); ``u_ld``: lymphotoxic exposure rate (:mod:`.conditioning`). Returns the B-lineage
+    cells killed by CAR cells (1e6 cells per day), whose death inflames (:mod:`.cytokines`)."""
     vb, vl, vm = body.volumes(p)
     (_, _, _, _, _, _, _, _, _, _, _, _, s_pre, k_lyb, k_nm, k_mp, k_ap, k_pl, ara_cap,
      mature0) = baseline(p)  # fmt: skip
@@ -191,3 +192,10 @@ def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, phi: float, u_ld: float
     dydt[PBS_AR] = k_ap * y[ARA] - (p[D_PB] + k_pl + k_pb) * y[PBS_AR]
     dydt[PCL] = k_pl * y[PBS] * vl / vm - (p[D_LLPC] + k_pc) * y[PCL]
     dydt[PCL_AR] = k_pl * y[PBS_AR] * vl / vm - (p[D_LLPC] + k_pc) * y[PCL_AR]
+    blood = k_nv_bl * (y[NV_BL] + y[ARN_BL]) + k_mem_bl * y[MEM_BL]
+    lymph = (
+        k_nv_ly * (y[NV_LY] + y[ARN_LY]) + k_mem_ly * (y[MEM_LY] + y[ARA])
+        + k_pb * (y[PBS] + y[PBS_AR])
+    )  # fmt: skip
+    marrow = k_pre * (y[PRE] + y[PRE2] + y[PRE3]) + k_pc * (y[PCL] + y[PCL_AR])
+    return blood * vb + lymph * vl + marrow * vm

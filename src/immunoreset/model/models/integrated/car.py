@@ -237,13 +237,18 @@ def _chain(y: np.ndarray, p: np.ndarray, dydt: np.ndarray, slot: int, comp: int,
 
 @kernel
 def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray,
-        lymphopenia: float, dydt: np.ndarray) -> None:  # fmt: skip
+        lymphopenia: float, suppression: float, dydt: np.ndarray) -> float:  # fmt: skip
     """``engaged[slot, comp]``: engaged receptors per active CAR cell; ``available[slot, comp]``:
-    molecules per uL of the antigens the slot recognises (:mod:`.binding`)."""
+    molecules per uL of the antigens the slot recognises (:mod:`.binding`); ``suppression``: share
+    of antigen-driven expansion suppressed (corticosteroids, :mod:`.management`). Returns the CAR
+    cells in antigen-driven expansion (1e6 cells: cells weighted by their antigen drive and the
+    proliferative capacity they have left), the source of their cytokines: cells that have run
+    their programme or lack antigen make little."""
     vb, vl, vm = body.volumes(p)
     crowd = max(y[host.CD4T] + y[host.CD8T] + blood_total(y), 1.0)
     g = p[RHO_C] * math.log(p[K_C] / crowd)
-    boost = 1.0 + p[H_AMP] * lymphopenia
+    boost = (1.0 + p[H_AMP] * lymphopenia) * (1.0 - suppression)
+    driven = 0.0
     to_l = p[K_B_TISSUE] * p[F_LYMPHOID]
     to_m = p[K_B_TISSUE] * (1.0 - p[F_LYMPHOID])
     back = p[K_TISSUE_B]
@@ -262,6 +267,7 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
             dydt[im] = to_m * y[ib] * vb / vm - back * y[im]
         volumes = (vb, vl, vm)
         weighted, cells = 0.0, 0.0
+        h = responsiveness(p, y[STIM0 + s] * construct(p, s)[2])
         for c in range(N_COMP):
             e = engaged[s, c]
             n = active(y, s, c)
@@ -276,9 +282,11 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
             n *= volumes[c]
             weighted += e / (p[EC50_ACT] + e) * n
             cells += n
+            driven += a * h * n
         # Share of the slot's cells activated (engaged at all); one cell (1e-6 in these units) keeps
         # it continuous when the slot is empty.
         dydt[STIM0 + s] = weighted / (cells + ONE_CELL) - p[K_REST] * y[STIM0 + s]
+    return driven
 
 
 @kernel

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from immunoreset.model.core import Model
-from immunoreset.model.models.integrated import model, observation
+from immunoreset.model.models.integrated import management, model, observation
 
 MODEL = Model(
     name="integrated",
@@ -17,7 +17,7 @@ MODEL = Model(
     parameters=model.PARAMETERS,
     inputs=model.INPUTS,
     observables=observation.OBSERVABLES,
-    switch_names=(),
+    switch_names=management.SWITCH_NAMES,
     initial_state=model.initial_state,
     rhs=model.rhs,
     switches=model.switches,

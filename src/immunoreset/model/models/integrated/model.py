@@ -2,9 +2,12 @@
 
 Modules are stacked in a fixed order, each owning a slice of the state and parameter vectors
 (:mod:`.frame`): body, conditioning (lymphodepletion), host (T cells, neutrophils), car (CAR cells),
-blineage (B lineage and plasma cells), tumour (malignant burden), antibodies, sle, observation.
-The assembled functions below only pass coupling signals between modules: lymphotoxic exposure,
-host lymphopenia, CAR engagement and bound antigen (:mod:`.binding`) and disease activity.
+blineage (B lineage and plasma cells), tumour (malignant burden), antibodies, sle, management
+(tocilizumab and corticosteroids), cytokines, toxicity (latent CRS and neurotoxicity), policy (when
+treatments start), observation. The assembled functions below only pass coupling signals between
+modules: lymphotoxic exposure, host lymphopenia, CAR engagement and bound antigen (:mod:`.binding`),
+disease activity, CAR cells in antigen-driven expansion and killed target cells (the sources of
+inflammation), and the effects of the treatments.
 """
 
 from __future__ import annotations
@@ -22,13 +25,20 @@ from immunoreset.model.models.integrated import (
     body,
     car,
     conditioning,
+    cytokines,
     host,
+    management,
     observation,
+    policy,
     sle,
+    toxicity,
     tumour,
 )
 
-MODULES = (body, conditioning, host, car, blineage, tumour, antibodies, sle, observation)
+MODULES = (
+    body, conditioning, host, car, blineage, tumour, antibodies, sle, management, cytokines,
+    toxicity, policy, observation,
+)  # fmt: skip
 BLOCKS = tuple(m.BLOCK for m in MODULES)
 STATES = tuple(s for b in BLOCKS for s in b.states)
 PARAMETERS = tuple(q for b in BLOCKS for q in b.parameters)
@@ -54,6 +64,7 @@ def initial_state(p: np.ndarray, y0: np.ndarray) -> None:
     tumour.initial_state(p, y0)
     antibodies.initial_state(p, y0)
     sle.initial_state(p, y0)
+    cytokines.initial_state(p, y0)
 
 
 @kernel
@@ -65,16 +76,24 @@ def rhs(t: float, y: np.ndarray, p: np.ndarray, mode: np.ndarray, dydt: np.ndarr
     conditioning.rhs(y, p, dydt)
     u_ld = conditioning.exposure_rate(y, p)
     host.rhs(y, p, u_ld, dydt)
-    car.rhs(y, p, engaged, available, host.lymphopenia(y, p), dydt)
-    blineage.rhs(y, p, theta, sle.activity_factor(y, p), u_ld, dydt)
-    tumour.rhs(y, p, theta, dydt)
+    steroid = management.steroid(y, p, mode)
+    occupancy = management.occupancy(y, p)
+    suppression = p[management.STEROID_CAR] * steroid
+    driven = car.rhs(y, p, engaged, available, host.lymphopenia(y, p), suppression, dydt)
+    killed = blineage.rhs(y, p, theta, sle.activity_factor(y, p), u_ld, dydt)
+    killed += tumour.rhs(y, p, theta, dydt)
     antibodies.rhs(y, p, dydt)
     sle.rhs(y, p, dydt)
+    management.rhs(y, p, mode, dydt)
+    cytokines.rhs(y, p, driven, killed, steroid, occupancy, dydt)
+    toxicity.rhs(y, p, steroid, occupancy, dydt)
 
 
 @kernel
 def switches(t: float, y: np.ndarray, p: np.ndarray, g: np.ndarray) -> None:
-    """No threshold rules: B-cell return and relapse emerge from the dynamics."""
+    """Only the management policy (:mod:`.policy`): B-cell return and relapse emerge from the
+    dynamics."""
+    policy.switches(t, y, p, g)
 
 
 @kernel

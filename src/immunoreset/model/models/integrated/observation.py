@@ -15,11 +15,21 @@ from __future__ import annotations
 import numpy as np
 
 from immunoreset.model.kernel import kernel
-from immunoreset.model.models.integrated import antibodies, car, host, sle, tumour
+from immunoreset.model.models.integrated import (
+    antibodies,
+    car,
+    cytokines,
+    host,
+    management,
+    policy,
+    sle,
+    toxicity,
+    tumour,
+)
 from immunoreset.model.models.integrated import blineage as bl
 from immunoreset.model.models.integrated.frame import block
 
-BLOCK = block((), "observation_parameters.csv", after=sle.BLOCK)
+BLOCK = block((), "observation_parameters.csv", after=policy.BLOCK)
 TRANSGENE = BLOCK.p("transgene_per_cell")
 
 OBSERVABLES = (
@@ -29,12 +39,18 @@ OBSERVABLES = (
     "b_cells_marrow", "plasma_cells_short", "plasma_cells_long", "cd4_t_blood", "cd8_t_blood",
     "neutrophils", "anti_dsdna", "anti_ro", "igg_total", "vaccine_titre", "c3", "c4",
     "ifn_alpha", "proteinuria", "sle_activity", "sledai_item_arthritis", "sledai_item_hematuria",
-    "pga", "prednisolone_mg_day", "tumour_cells",
+    "pga", "prednisolone_mg_day", "tumour_cells", "il6", "ifn_gamma", "crp", "ferritin",
+    "crs_severity", "temp_c", "hypotension", "n_vasopressors", "vasopressin", "oxygen_level",
+    "icans_severity", "ice_score", "consciousness", "tocilizumab", "tocilizumab_given",
+    "corticosteroids_given",
 )  # fmt: skip
 (O_CAR_BLOOD, O_TRANSGENE, O_SCM, O_CM, O_EM, O_EFF, O_EXH, O_SECOND, O_LY, O_BM, O_B, O_B_AR,
  O_B_LY, O_B_BM, O_PBS, O_PCL, O_CD4, O_CD8, O_NT, O_DSDNA, O_RO, O_IGG, O_VAX, O_C3, O_C4, O_IFN,
- O_PTU, O_ACTIVITY, O_ARTHRITIS, O_HEMATURIA, O_PGA, O_PRED, O_TUMOUR) = range(len(OBSERVABLES))  # fmt: skip
+ O_PTU, O_ACTIVITY, O_ARTHRITIS, O_HEMATURIA, O_PGA, O_PRED, O_TUMOUR, O_IL6, O_IFNG, O_CRP, O_FER,
+ O_CRS, O_TEMP, O_HYPOTENSION, O_PRESSORS, O_VASOPRESSIN, O_OXYGEN, O_ICANS, O_ICE, O_CONSCIOUS,
+ O_TOCI, O_TOCI_GIVEN, O_STEROID_GIVEN) = range(len(OBSERVABLES))  # fmt: skip
 assert OBSERVABLES[O_EXH] == "car_t_exhausted_blood" and OBSERVABLES[O_TUMOUR] == "tumour_cells"
+assert OBSERVABLES[O_STEROID_GIVEN] == "corticosteroids_given"
 
 
 @kernel
@@ -86,3 +102,17 @@ def observe(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     out[O_PGA] = min(3.0, p[sle.PGA_PER_POINT] * clinical)
     out[O_PRED] = sle.prednisolone(t, p)
     out[O_TUMOUR] = tumour.total(y, p)
+    out[O_IL6] = max(y[cytokines.IL6], 0.0)
+    out[O_IFNG] = max(y[cytokines.IFNG], 0.0)
+    out[O_CRP] = max(y[cytokines.CRP], 0.0)
+    out[O_FER] = max(y[cytokines.FERRITIN], 0.0)
+    out[O_CRS] = max(y[toxicity.CRS], 0.0)
+    out[O_TEMP] = toxicity.temperature(y, p)
+    out[O_HYPOTENSION], out[O_PRESSORS], out[O_OXYGEN] = toxicity.signs(y, p)
+    out[O_VASOPRESSIN] = 0.0
+    out[O_ICANS] = max(y[toxicity.ICANS], 0.0)
+    out[O_ICE] = toxicity.ice_score(y)
+    out[O_CONSCIOUS] = toxicity.consciousness(y)
+    out[O_TOCI] = management.toci_concentration(y, p)
+    out[O_TOCI_GIVEN] = 1.0 if y[management.TOCI_CLOCK] > 0.0 else 0.0
+    out[O_STEROID_GIVEN] = 1.0 if y[management.STEROID_CLOCK] > 0.0 else 0.0

@@ -35,10 +35,15 @@ def initial_state(p: np.ndarray, y0: np.ndarray) -> None:
 
 
 @kernel
-def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, dydt: np.ndarray) -> None:
-    for state, comp in ((TUM_LY, body.LYMPHOID), (TUM_BM, body.MARROW)):
+def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, dydt: np.ndarray) -> float:
+    """Returns the malignant cells killed by CAR cells (1e6 cells per day)."""
+    _, vl, vm = body.volumes(p)
+    killed = 0.0
+    for state, comp, volume in ((TUM_LY, body.LYMPHOID, vl), (TUM_BM, body.MARROW, vm)):
         kill = car.kill_rate(p, theta, comp, p[CD19], p[CD20], p[BCMA])
         dydt[state] = (p[GROWTH] - kill) * y[state]
+        killed += kill * max(y[state], 0.0) * volume
+    return killed
 
 
 @kernel

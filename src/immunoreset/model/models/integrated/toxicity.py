@@ -1,0 +1,128 @@
+"""Latent CRS and neurotoxicity severity and the clinical signs they produce.
+
+CRS severity ``S`` follows IL-6 signalling and IFN-gamma above their pre-treatment levels, scaled by
+a patient susceptibility, through endothelial activation ``E`` (Hay 2017: severe CRS is endothelial
+activation with capillary leak), a two-stage lag that keeps the signs going for hours after their
+drive falls (hypotension outlasts the first dose of tocilizumab). Neurotoxicity severity ``N``
+follows serum IL-6 (blocked or not: tocilizumab does not protect the brain, and the IL-6 it
+displaces from its receptor stays in serum) and IFN-gamma, more slowly, and corticosteroids damp it:
+
+    E' = k_S (sus_S (x6 / il6_ref + xg / ifng_ref) - E)         x6 = max((1 - o) IL6 - IL6_0, 0)
+    S' = k_S (E - S)
+    N' = k_N (sus_N (max(IL6 - IL6_0, 0) / il6_ref_N + xg / ifng_ref_N) (1 - e_n s) - N)
+
+The signs are read off these severities on one ladder each, a convention (there is no sourced
+IL-6-to-grade threshold) calibrated to observed grade frequencies. Fever (the ASTCT CRS gate) is
+reached at ``S = 1``: the temperature is ``temp_baseline + (38 - temp_baseline) S (1 - o)``, capped
+at ``temp_max``, so tocilizumab masks fever (IL-6 is the pyrogen) while hypotension and hypoxia
+follow ``S`` through the thresholds ``crs_s_*``. The ICE score is ``10 - N`` (one point per unit) and
+the level of consciousness falls at ``N`` = 2, 5, 9 and 12 (awakens spontaneously, to voice, only to
+touch, unarousable), so the ASTCT ICANS grade rises at ``N`` = 0.5, 3.5, 7.5 and 12. Grades are
+never computed here: the ASTCT instruments grade these signs (:mod:`immunoreset.endpoints`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from immunoreset.model.core import State
+from immunoreset.model.kernel import kernel
+from immunoreset.model.models.integrated import cytokines, management
+from immunoreset.model.models.integrated.frame import block
+
+BLOCK = block(
+    (
+        State("endothelial", "index", "endothelial activation, the drive of CRS severity"),
+        State("crs_severity", "index", "latent CRS severity (1 = fever threshold)"),
+        State("icans_severity", "index", "latent neurotoxicity severity (ICE score lost)"),
+    ),
+    "toxicity_parameters.csv",
+    after=cytokines.BLOCK,
+)
+ENDOTHELIAL, CRS, ICANS = BLOCK.s0, BLOCK.s0 + 1, BLOCK.s0 + 2
+(K_CRS, CRS_IL6_REF, CRS_IFNG_REF, CRS_SUS, TEMP_BASE, TEMP_MAX, S_HYPOTENSION, S_O2_LOW,
+ S_VASOPRESSOR, S_O2_HIGH, S_VASOPRESSORS2, S_PPV, K_ICANS, ICANS_IL6_REF, ICANS_IFNG_REF,
+ ICANS_SUS) = (BLOCK.p0 + i for i in range(len(BLOCK.parameters)))  # fmt: skip
+assert BLOCK.parameters[ICANS_SUS - BLOCK.p0].name == "icans_susceptibility"
+
+FEVER_C = 38.0
+"""ASTCT fever (deg C), reached at CRS severity 1."""
+CONSCIOUSNESS_LADDER = (2.0, 5.0, 9.0, 12.0)
+"""Neurotoxicity severities at which consciousness falls one level (ICE falls one point per unit)."""
+ICANS_GRADE_LADDER = (0.5, 3.5, 7.5, 12.0)
+"""Neurotoxicity severities at which the ASTCT ICANS grade reaches 1-4: ICE (rounded) 9, 6, 2, and
+an unarousable patient."""
+NEVER = 1e9
+"""Severity no patient reaches: the threshold of a grade a policy does not act on."""
+
+
+@kernel
+def rhs(y: np.ndarray, p: np.ndarray, steroid: float, occupancy: float,
+        dydt: np.ndarray) -> None:  # fmt: skip
+    xg = max(y[cytokines.IFNG] - p[cytokines.IFNG_0], 0.0)
+    x6 = max(cytokines.il6_signalling(y, p, occupancy) - p[cytokines.IL6_0], 0.0)
+    drive = p[CRS_SUS] * (x6 / p[CRS_IL6_REF] + xg / p[CRS_IFNG_REF])
+    dydt[ENDOTHELIAL] = p[K_CRS] * (drive - y[ENDOTHELIAL])
+    dydt[CRS] = p[K_CRS] * (y[ENDOTHELIAL] - y[CRS])
+    serum = max(y[cytokines.IL6] - p[cytokines.IL6_0], 0.0)
+    neuro = p[ICANS_SUS] * (serum / p[ICANS_IL6_REF] + xg / p[ICANS_IFNG_REF])
+    neuro *= 1.0 - p[management.STEROID_ICANS] * steroid
+    dydt[ICANS] = p[K_ICANS] * (neuro - y[ICANS])
+
+
+@kernel
+def crs_threshold(p: np.ndarray, grade: float) -> float:
+    """CRS severity at which the ASTCT grade reaches ``grade`` (1-4; anything else: never)."""
+    g = round(grade)
+    if g == 1:
+        return 1.0
+    if g == 2:
+        return min(p[S_HYPOTENSION], p[S_O2_LOW])
+    if g == 3:
+        return min(p[S_VASOPRESSOR], p[S_O2_HIGH])
+    if g == 4:
+        return min(p[S_VASOPRESSORS2], p[S_PPV])
+    return NEVER
+
+
+@kernel
+def icans_threshold(grade: float) -> float:
+    """Neurotoxicity severity at which the ASTCT ICANS grade reaches ``grade`` (1-4, else never)."""
+    g = round(grade)
+    if 1 <= g <= 4:
+        return ICANS_GRADE_LADDER[g - 1]
+    return NEVER
+
+
+@kernel
+def temperature(y: np.ndarray, p: np.ndarray) -> float:
+    """Body temperature (deg C); tocilizumab masks fever."""
+    s = max(y[CRS], 0.0) * (1.0 - management.occupancy(y, p))
+    return min(p[TEMP_BASE] + (FEVER_C - p[TEMP_BASE]) * s, p[TEMP_MAX])
+
+
+@kernel
+def signs(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
+    """(hypotension 0/1, vasopressors other than vasopressin, oxygen level 0-3) at severity S."""
+    s = y[CRS]
+    hypotension = 1.0 if s >= p[S_HYPOTENSION] else 0.0
+    pressors = (1.0 if s >= p[S_VASOPRESSOR] else 0.0) + (1.0 if s >= p[S_VASOPRESSORS2] else 0.0)
+    oxygen = 0.0
+    for threshold in (p[S_O2_LOW], p[S_O2_HIGH], p[S_PPV]):
+        if s >= threshold:
+            oxygen += 1.0
+    return hypotension, pressors, oxygen
+
+
+@kernel
+def ice_score(y: np.ndarray) -> float:
+    return min(10.0, max(0.0, 10.0 - y[ICANS]))
+
+
+@kernel
+def consciousness(y: np.ndarray) -> float:
+    level = 0.0
+    for threshold in CONSCIOUSNESS_LADDER:
+        if y[ICANS] >= threshold:
+            level += 1.0
+    return level
