@@ -75,7 +75,7 @@ def rhs(t: float, y: np.ndarray, p: np.ndarray, mode: np.ndarray, dydt: np.ndarr
     binding.engage(y, p, engaged, theta, available)
     conditioning.rhs(y, p, dydt)
     u_ld = conditioning.exposure_rate(y, p)
-    host.rhs(y, p, u_ld, dydt)
+    host.rhs(y, p, u_ld, max(y[cytokines.MYELOID], 0.0), dydt)
     steroid = management.steroid(y, p, mode)
     occupancy = management.occupancy(y, p)
     suppression = p[management.STEROID_CAR] * steroid
