@@ -255,3 +255,13 @@ def test_icaht_is_graded_for_the_integrated_model(lupus) -> None:
     patient = compute_endpoints(table).patient
     assert patient["icaht_early_grade"].notna().all()
     assert patient["icaht_early_grade"].between(0, 4).all()
+
+
+def test_il18_armoured_product_raises_inflammation() -> None:
+    """Generation 4 (IL-18 payload) at the same dose as the plain 4-1BB product: higher IFN-gamma
+    and CRS severity peaks in the typical patient, without treatment (direction only: the size of
+    the payload's effect is not published)."""
+    _, plain = _run(management=NO_TREATMENT, horizon=14)
+    _, armoured = _run(product="cd19-41bb-il18", management=NO_TREATMENT, horizon=14)
+    for name in ("ifn_gamma", "crs_severity"):
+        assert armoured[0, :, OBS[name]].max() > plain[0, :, OBS[name]].max(), name

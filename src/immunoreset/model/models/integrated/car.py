@@ -117,13 +117,14 @@ assert all(
 (KEXP, RATIO_KEXP, EC50_EXP, EC50_ACT, AG50_CAR, RM1, RM2, RM3, D_SCM, D_MEM, D_EFF, K_EXH, STIM50,
  STIM_HILL, K_REST, D_EXH, H_AMP, RHO_C, K_C, K_B_TISSUE, K_TISSUE_B, F_LYMPHOID, KKILL_MAX, KC50_KILL,
  F_TISSUE_KILL, CD28_KEXP, CD28_DIFF, CD28_EXH, CD28_DEATH, GEN1_KEXP, GEN1_DEATH, IL18_KEXP, GEN5_EXH,
- GEN5_DEATH) = (
+ GEN5_DEATH, IL18_CYTOKINE) = (
     BLOCK.p(n) for n in (
         "kexp_max_cd8", "ratio_kexp", "ec50_exp", "ec50_act", "ag50_car", "rm1", "rm2", "rm3",
         "d_scm", "d_mem", "d_eff", "k_exh", "stim50", "stim_hill", "k_rest", "d_exh", "h_amp",
         "rho_c", "k_c", "k_b_tissue", "k_tissue_b", "f_lymphoid",
         "kkill_max", "kc50_kill", "f_tissue_kill", "cd28_kexp", "cd28_diff", "cd28_exh",
         "cd28_death", "gen1_kexp", "gen1_death", "il18_kexp", "gen5_exh", "gen5_death",
+        "il18_cytokine",
     )
 )  # fmt: skip
 CELLS_PER_UL_PER_L = 1e6
@@ -242,8 +243,8 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
     molecules per uL of the antigens the slot recognises (:mod:`.binding`); ``suppression``: share
     of antigen-driven expansion suppressed (corticosteroids, :mod:`.management`). Returns the CAR
     cells in antigen-driven expansion (1e6 cells: cells weighted by their antigen drive and the
-    proliferative capacity they have left), the source of their cytokines: cells that have run
-    their programme or lack antigen make little."""
+    proliferative capacity they have left, and by ``il18_cytokine`` for an IL-18 payload), the
+    source of their cytokines: cells that have run their programme or lack antigen make little."""
     vb, vl, vm = body.volumes(p)
     crowd = max(y[host.CD4T] + y[host.CD8T] + blood_total(y), 1.0)
     g = p[RHO_C] * math.log(p[K_C] / crowd)
@@ -268,6 +269,7 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
         volumes = (vb, vl, vm)
         weighted, cells = 0.0, 0.0
         h = responsiveness(p, y[STIM0 + s] * construct(p, s)[2])
+        inflames = p[IL18_CYTOKINE] if slot_param(p, s, PAYLOAD_IL18) > 0.5 else 1.0
         for c in range(N_COMP):
             e = engaged[s, c]
             n = active(y, s, c)
@@ -282,7 +284,7 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
             n *= volumes[c]
             weighted += e / (p[EC50_ACT] + e) * n
             cells += n
-            driven += a * h * n
+            driven += a * h * n * inflames
         # Share of the slot's cells activated (engaged at all); one cell (1e-6 in these units) keeps
         # it continuous when the slot is empty.
         dydt[STIM0 + s] = weighted / (cells + ONE_CELL) - p[K_REST] * y[STIM0 + s]
