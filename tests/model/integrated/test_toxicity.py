@@ -7,7 +7,10 @@ checks), so a sign lasting about an hour can be missed, as at the bedside.
 
 from __future__ import annotations
 
+import csv
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +26,12 @@ from immunoreset.scenario.load import parse_scenario
 from immunoreset.simulate.engine import simulate
 
 OBS = {name: k for k, name in enumerate(MODEL.observables)}
+TARGETS = {
+    row["target_id"]: row
+    for row in csv.DictReader(
+        (Path(__file__).parents[2] / "data" / "integrated_calibration_targets.csv").open()
+    )
+}
 NO_TREATMENT = {
     "tocilizumab": {"at_crs_grade": None},
     "corticosteroids": {"at_crs_grade": None, "at_icans_grade": None},
@@ -98,22 +107,26 @@ def test_mueller_2024_grade_frequencies_in_1000_lupus_patients() -> None:
     1 (14 grade 0). Each frequency of 1,000 virtual lupus patients (variability on, default
     policy) lies inside the study's 95 % Wilson interval; lupus stands for the 4 SSc and 3 IIM
     patients until those modules exist."""
+    observed = [int(c) for c in re.findall(r": (\d+)", TARGETS["muller24_crs"]["value"])]
+    icans_observed = [int(c) for c in re.findall(r": (\d+)", TARGETS["muller24_icans"]["value"])]
+    assert observed == [4, 10, 1, 0] and icans_observed == [14, 1]
     patient = _endpoints(*_run(1000))
     n = len(patient)
     crs = patient["crs_max_grade"].clip(upper=3).value_counts().reindex(range(4), fill_value=0)
-    for grade, observed in zip(range(4), (4, 10, 1, 0), strict=True):
-        low, high = _wilson(observed, 15)
+    for grade, count in enumerate(observed):
+        low, high = _wilson(count, 15)
         assert low <= crs[grade] / n <= high, (grade, crs[grade] / n, (low, high))
     icans = int((patient["icans_max_grade"] >= 1).sum())
-    low, high = _wilson(1, 15)
+    low, high = _wilson(icans_observed[1], 15)
     assert low <= icans / n <= high, icans / n
 
 
 def test_lupus_crs_is_mild_and_starts_in_the_first_days(lupus) -> None:
     """Lupus cohort of 200: most patients have grade 0-1, none grade >= 3; the median onset lies
-    inside the ZUMA-1 onset range (days 1-12, Neelapu 2017; tests/data/toxicity_targets.csv) and
+    inside the ZUMA-1 onset range (days 1-12, Neelapu 2017; target zuma1_crs_course) and
     the median duration is days, not weeks (at most ZUMA-1's median of 8 days, a high-burden
     setting)."""
+    assert "range 1-12" in TARGETS["zuma1_crs_course"]["value"]
     patient = _endpoints(*lupus)
     assert (patient["crs_max_grade"] <= 1).mean() > 0.5
     assert (patient["crs_max_grade"] >= 3).sum() == 0
@@ -232,6 +245,7 @@ def test_car_hematotox_high_score_lengthens_severe_neutropenia() -> None:
     """Rejeski 2021 Table 3 (pooled validation): severe neutropenia (ANC < 500/uL, days 0-60) lasts
     a median 5.5 days (95 % CI 5-8) with a low CAR-HEMATOTOX score and 12 days (10-16) with a high
     one. The typical patient lies in each interval (the high-score reserve was chosen for it)."""
+    assert "low 5.5 (95% CI 5-8); high 12 (10-16)" in TARGETS["rejeski21_neutropenia"]["value"]
     low = _severe_neutropenia_days({})
     high = _severe_neutropenia_days({"hematotox_high": 1.0})
     assert 5.0 <= low <= 8.0, low
