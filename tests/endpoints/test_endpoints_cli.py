@@ -55,3 +55,30 @@ def test_bad_visit_list_is_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "comma-separated days" in err
+
+
+def test_integrated_run_reports_crs_icans_icaht_and_treatments(tmp_path, capsys):
+    """``immunoreset simulate`` then ``immunoreset endpoints`` on the integrated model: the CRS,
+    ICANS, ICAHT and treatment families run (none is skipped) for a patient with twice the typical
+    CRS susceptibility, who reaches grade 2 and gets tocilizumab by the default policy."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "model: integrated\n"
+        "product: {catalogue: cd19-41bb-erlangen}\n"
+        "regimen: {conditioning: standard}\n"
+        "population: {parameters: {crs_susceptibility: 2}}\n"
+        "horizon_days: 40\n"
+        "output_times: {every_days: 0.25}\n"
+    )
+    run = tmp_path / "run"
+    assert main(["simulate", str(scenario), "--out", str(run)]) == 0
+    assert main(["endpoints", str(run)]) == 0
+    err = capsys.readouterr().err
+    for family in ("CRS", "ICANS", "ICAHT", "treatments"):
+        assert f"{family}: skipped" not in err
+    patient = pd.read_csv(run / "endpoints_patient.csv").iloc[0]
+    assert patient["crs_max_grade"] >= 2
+    assert patient["tocilizumab_used"]
+    assert patient["tocilizumab_day"] >= patient["crs_onset_d"]
+    assert 0 <= patient["icans_max_grade"] <= 4
+    assert 0 <= patient["icaht_early_grade"] <= 4

@@ -9,7 +9,9 @@ time one hour (the infusion):
     A1' = D k_inf exp(-k_inf clock) - CL C - Q (C - A2/V2) - Vmax C / (Km + C),  C = A1/V1
     A2' = Q (C - A2/V2)
 
-It blocks IL-6 receptor signalling with occupancy ``C / (C + toci_ec50)`` (:mod:`.cytokines`).
+It blocks IL-6 receptor signalling with occupancy ``C / (C + toci_ec50)`` (:mod:`.cytokines`);
+fever follows the occupancy through an effect compartment (``toci_ke0_fever``), since fever
+resolves over hours, not at once, after tocilizumab.
 A corticosteroid course acts with effect ``exp(-clock / steroid_duration)`` from its start: it
 suppresses cytokine production, antigen-driven CAR expansion and the neurotoxicity drive by the
 ``steroid_*_effect`` fractions.
@@ -30,15 +32,18 @@ BLOCK = block(
     (
         State("toci_central", "mg", "tocilizumab, central compartment"),
         State("toci_peripheral", "mg", "tocilizumab, peripheral compartment"),
+        State("toci_antipyresis", "fraction", "fever blocked by tocilizumab (effect compartment)"),
         State("toci_clock", "day", "days since tocilizumab was started (0 before)"),
         State("steroid_clock", "day", "days since corticosteroids were started (0 before)"),
     ),
     "management_parameters.csv",
     after=sle.BLOCK,
 )
-TOCI_C, TOCI_P, TOCI_CLOCK, STEROID_CLOCK = (BLOCK.s0 + i for i in range(4))
-(DOSE_MG_KG, MAX_MG, K_INF, CL, V1, Q, V2, VMAX, KM, EC50, STEROID_DURATION, STEROID_CYTOKINE,
- STEROID_CAR, STEROID_ICANS) = (BLOCK.p0 + i for i in range(len(BLOCK.parameters)))  # fmt: skip
+TOCI_C, TOCI_P, ANTIPYRESIS, TOCI_CLOCK, STEROID_CLOCK = (BLOCK.s0 + i for i in range(5))
+(DOSE_MG_KG, MAX_MG, K_INF, CL, V1, Q, V2, VMAX, KM, EC50, KE0_FEVER, STEROID_DURATION,
+ STEROID_CYTOKINE, STEROID_CAR, STEROID_ICANS) = (
+    BLOCK.p0 + i for i in range(len(BLOCK.parameters))
+)  # fmt: skip
 assert BLOCK.parameters[STEROID_ICANS - BLOCK.p0].name == "steroid_icans_effect"
 
 TOCILIZUMAB, CORTICOSTEROIDS = 0, 1
@@ -78,5 +83,6 @@ def rhs(y: np.ndarray, p: np.ndarray, mode: np.ndarray, dydt: np.ndarray) -> Non
     flow = p[Q] * (c - c2)
     dydt[TOCI_C] = infusion - p[CL] * c - flow - p[VMAX] * c / (p[KM] + c)
     dydt[TOCI_P] = flow
+    dydt[ANTIPYRESIS] = p[KE0_FEVER] * (occupancy(y, p) - y[ANTIPYRESIS])
     dydt[TOCI_CLOCK] = mode[TOCILIZUMAB]
     dydt[STEROID_CLOCK] = mode[CORTICOSTEROIDS]

@@ -13,12 +13,14 @@ displaces from its receptor stays in serum) and IFN-gamma, more slowly, and cort
 
 The signs are read off these severities on one ladder each, a convention (there is no sourced
 IL-6-to-grade threshold) calibrated to observed grade frequencies. Fever (the ASTCT CRS gate) is
-reached at ``S = 1``: the temperature is ``temp_baseline + (38 - temp_baseline) S (1 - o)``, capped
-at ``temp_max``, so tocilizumab masks fever (IL-6 is the pyrogen) while hypotension and hypoxia
-follow ``S`` through the thresholds ``crs_s_*``. The ICE score is ``10 - N`` (one point per unit) and
-the level of consciousness falls at ``N`` = 2, 5, 9 and 12 (awakens spontaneously, to voice, only to
-touch, unarousable), so the ASTCT ICANS grade rises at ``N`` = 0.5, 3.5, 7.5 and 12. Grades are
-never computed here: the ASTCT instruments grade these signs (:mod:`immunoreset.endpoints`).
+reached at ``S = 1``: the temperature is ``temp_baseline + (38 - temp_baseline) S (1 - a)``, capped
+at ``temp_max``, where ``a`` is the antipyretic effect of tocilizumab (its occupancy through an
+effect compartment, :mod:`.management`), so tocilizumab masks fever within hours (IL-6 is the
+pyrogen) while hypotension and hypoxia follow ``S`` through the thresholds ``crs_s_*``. The ICE
+score is ``10 - N`` (one point per unit) and the level of consciousness falls at ``N`` = 2, 5, 9 and
+12 (awakens spontaneously, to voice, only to touch, unarousable), so the ASTCT ICANS grade rises at
+``N`` = 0.5, 3.5, 7.5 and 12. Grades are never computed here: the ASTCT instruments grade these
+signs (:mod:`immunoreset.endpoints`).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def icans_threshold(grade: float) -> float:
 @kernel
 def temperature(y: np.ndarray, p: np.ndarray) -> float:
     """Body temperature (deg C); tocilizumab masks fever."""
-    s = max(y[CRS], 0.0) * (1.0 - management.occupancy(y, p))
+    s = max(y[CRS], 0.0) * (1.0 - min(max(y[management.ANTIPYRESIS], 0.0), 1.0))
     return min(p[TEMP_BASE] + (FEVER_C - p[TEMP_BASE]) * s, p[TEMP_MAX])
 
 
