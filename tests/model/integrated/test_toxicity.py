@@ -19,7 +19,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from immunoreset.clinical import score
 from immunoreset.endpoints import compute_endpoints
-from immunoreset.endpoints.toxicity import crs_record
+from immunoreset.endpoints.toxicity import crs_record, icans_record
 from immunoreset.model.models.integrated import MODEL
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import parse_scenario
@@ -163,6 +163,28 @@ def test_tocilizumab_starts_at_the_grade_2_onset_the_instrument_computes() -> No
     assert first_given == first_grade_2, (times[first_given], times[first_grade_2])
     assert row[first_given:, OBS["tocilizumab_given"]].min() == 1.0  # latched
     assert row[:first_given, OBS["temp_c"]].max() >= 38.0
+
+
+def test_corticosteroids_start_at_the_icans_grade_2_onset_the_instrument_computes() -> None:
+    """A high-burden patient with three times the typical neurotoxicity susceptibility reaches
+    ICANS grade 2; corticosteroids start by the policy (ICANS grade 2) at the first output time the
+    ASTCT instrument grades >= 2 (grid 0.01 day), and the ICE score recovers afterwards."""
+    parameters = {**HIGH_BURDEN, "icans_susceptibility": 3.0}
+    times, values = _run(parameters=parameters, every=0.01, horizon=12)
+    row = values[0]
+    grades = np.array(
+        [
+            score("astct_icans", icans_record({n: row[k, OBS[n]] for n in OBS}, 40.0)).outputs[
+                "grade"
+            ]
+            for k in range(len(times))
+        ]
+    )
+    first_grade_2 = int(np.argmax(grades >= 2))
+    first_given = int(np.argmax(row[:, OBS["corticosteroids_given"]] >= 0.5))
+    assert grades[first_grade_2] >= 2 and first_given > 0
+    assert first_given == first_grade_2, (times[first_given], times[first_grade_2])
+    assert row[-1, OBS["ice_score"]] > row[first_given, OBS["ice_score"]]
 
 
 def test_tocilizumab_raises_serum_il6_and_masks_fever() -> None:

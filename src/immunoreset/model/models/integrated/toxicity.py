@@ -5,11 +5,14 @@ a patient susceptibility, through endothelial activation ``E`` (Hay 2017: severe
 activation with capillary leak), a two-stage lag that keeps the signs going for hours after their
 drive falls (hypotension outlasts the first dose of tocilizumab). Neurotoxicity severity ``N``
 follows serum IL-6 (blocked or not: tocilizumab does not protect the brain, and the IL-6 it
-displaces from its receptor stays in serum) and IFN-gamma, more slowly, and corticosteroids damp it:
+displaces from its receptor stays in serum) and IFN-gamma, more slowly and also through two stages
+(central nervous system inflammation ``B``, as CSF cytokines and a leaky blood-brain barrier; Gust J
+et al., Cancer Discov 2017;7:1404-1419), and corticosteroids damp it:
 
     E' = k_S (sus_S (x6 / il6_ref + xg / ifng_ref) - E)         x6 = max((1 - o) IL6 - IL6_0, 0)
     S' = k_S (E - S)
-    N' = k_N (sus_N (max(IL6 - IL6_0, 0) / il6_ref_N + xg / ifng_ref_N) (1 - e_n s) - N)
+    B' = k_N (sus_N (max(IL6 - IL6_0, 0) / il6_ref_N + xg / ifng_ref_N) (1 - e_n s) - B)
+    N' = k_N (B - N)
 
 The signs are read off these severities on one ladder each, a convention (there is no sourced
 IL-6-to-grade threshold) calibrated to observed grade frequencies. Fever (the ASTCT CRS gate) is
@@ -36,12 +39,13 @@ BLOCK = block(
     (
         State("endothelial", "index", "endothelial activation, the drive of CRS severity"),
         State("crs_severity", "index", "latent CRS severity (1 = fever threshold)"),
+        State("neuroinflammation", "index", "central nervous system inflammation, drive of ICANS"),
         State("icans_severity", "index", "latent neurotoxicity severity (ICE score lost)"),
     ),
     "toxicity_parameters.csv",
     after=cytokines.BLOCK,
 )
-ENDOTHELIAL, CRS, ICANS = BLOCK.s0, BLOCK.s0 + 1, BLOCK.s0 + 2
+ENDOTHELIAL, CRS, NEURO, ICANS = (BLOCK.s0 + i for i in range(4))
 (K_CRS, CRS_IL6_REF, CRS_IFNG_REF, CRS_SUS, TEMP_BASE, TEMP_MAX, S_HYPOTENSION, S_O2_LOW,
  S_VASOPRESSOR, S_O2_HIGH, S_VASOPRESSORS2, S_PPV, K_ICANS, ICANS_IL6_REF, ICANS_IFNG_REF,
  ICANS_SUS) = (BLOCK.p0 + i for i in range(len(BLOCK.parameters)))  # fmt: skip
@@ -69,7 +73,8 @@ def rhs(y: np.ndarray, p: np.ndarray, steroid: float, occupancy: float,
     serum = max(y[cytokines.IL6] - p[cytokines.IL6_0], 0.0)
     neuro = p[ICANS_SUS] * (serum / p[ICANS_IL6_REF] + xg / p[ICANS_IFNG_REF])
     neuro *= 1.0 - p[management.STEROID_ICANS] * steroid
-    dydt[ICANS] = p[K_ICANS] * (neuro - y[ICANS])
+    dydt[NEURO] = p[K_ICANS] * (neuro - y[NEURO])
+    dydt[ICANS] = p[K_ICANS] * (y[NEURO] - y[ICANS])
 
 
 @kernel
