@@ -11,14 +11,15 @@ the corticosteroid effect and ``o`` the tocilizumab occupancy (:mod:`.management
 
     IFNg' = k_g (IFNg0 + ifng_car A (1 - e_s s) - IFNg)
     T'    = k_t (K - T)
-    M'    = k_m ((max(K - T, 0) / kill_ref + (IFNg - IFNg0) / ifng_ref) (1 - e_s s) - M)
+    M'    = k_m ((pos(K - T) / kill_ref + (IFNg - IFNg0) / ifng_ref) (1 - e_s s) - M)
     IL6'  = k_6 (IL6_0 + il6_myeloid M - (1 - f_r o) IL6)       f_r: receptor-mediated clearance
-    CRP'  = k_c (CRP0 + (CRP_max - CRP0) x^2 / (x^2 + x50^2) - CRP),  x = max(S - IL6_0, 0)
+    CRP'  = k_c (CRP0 + (CRP_max - CRP0) x^2 / (x^2 + x50^2) - CRP),  x = pos(S - IL6_0)
     Fer'  = k_f (Fer0 + fer_myeloid M - Fer)
 
 where ``S = (1 - o) IL6`` is the IL-6 signalling. Serum IL-6 rises after tocilizumab while its
 signalling (and CRP) falls. Only the excess over the pre-treatment levels drives activation and
-CRP, so an untreated patient stays at baseline; the square makes CRP synthesis smooth there.
+CRP, so an untreated patient stays at baseline; ``pos`` is a smooth positive part (:func:`positive`).
+IFN-gamma never falls below its baseline and myeloid activation hardly below zero, so they need none.
 Half-lives: IL-6 20 min (Hosseini 2020), CRP 19 h (Pepys and Hirschfield 2003).
 """
 
@@ -60,6 +61,20 @@ def rate(half_life: float, per_day: float) -> float:
     return math.log(2.0) * per_day / half_life
 
 
+SMOOTHING = 1e-3
+"""Width of the smooth positive part relative to the scale of its argument (see :func:`positive`)."""
+
+
+@kernel
+def positive(x: float, scale: float) -> float:
+    """Smooth positive part of ``x``: 0 at 0, ``x`` far above ``SMOOTHING * scale``, never below
+    ``-SMOOTHING * scale / 2``. A plain ``max(x, 0)`` of a quantity that decays to zero puts a kink
+    under every later step, and the step-size controller then creeps through the months after
+    CRS (ten times the steps)."""
+    d = SMOOTHING * scale
+    return 0.5 * (x + math.sqrt(x * x + d * d) - d)
+
+
 @kernel
 def initial_state(p: np.ndarray, y0: np.ndarray) -> None:
     y0[IL6] = p[IL6_0]
@@ -71,7 +86,7 @@ def initial_state(p: np.ndarray, y0: np.ndarray) -> None:
 @kernel
 def il6_signalling(y: np.ndarray, p: np.ndarray, occupancy: float) -> float:
     """Serum IL-6 whose receptor signalling is not blocked by tocilizumab (pg/mL)."""
-    return max(y[IL6], 0.0) * (1.0 - occupancy)
+    return y[IL6] * (1.0 - occupancy)
 
 
 @kernel
@@ -84,16 +99,16 @@ def rhs(y: np.ndarray, p: np.ndarray, driven: float, killed: float, steroid: flo
         p[IFNG_0] + p[IFNG_CAR] * driven * 1e-3 * damp - y[IFNG]
     )
     dydt[TOLERANCE] = p[K_TOLERANCE] * (killed - y[TOLERANCE])
-    danger = max(killed - y[TOLERANCE], 0.0) * 1e6 / p[KILL_REF]
-    drive = (danger + max(y[IFNG] - p[IFNG_0], 0.0) / p[IFNG_REF]) * damp
+    danger = positive((killed - y[TOLERANCE]) * 1e6 / p[KILL_REF], 1.0)
+    drive = (danger + (y[IFNG] - p[IFNG_0]) / p[IFNG_REF]) * damp
     dydt[MYELOID] = p[K_MYELOID] * (drive - y[MYELOID])
     clearance = 1.0 - p[IL6_RECEPTOR] * occupancy
     dydt[IL6] = rate(p[IL6_HALF_MIN], MIN_PER_DAY) * (
-        p[IL6_0] + p[IL6_MYELOID] * max(y[MYELOID], 0.0) - clearance * y[IL6]
+        p[IL6_0] + p[IL6_MYELOID] * y[MYELOID] - clearance * y[IL6]
     )
-    x2 = max(il6_signalling(y, p, occupancy) - p[IL6_0], 0.0) ** 2
+    x2 = positive(il6_signalling(y, p, occupancy) - p[IL6_0], p[CRP_IL6_50]) ** 2
     synthesis = (p[CRP_MAX] - p[CRP_0]) * x2 / (x2 + p[CRP_IL6_50] ** 2)
     dydt[CRP] = rate(p[CRP_HALF_H], H_PER_DAY) * (p[CRP_0] + synthesis - y[CRP])
     dydt[FERRITIN] = rate(p[FER_HALF_H], H_PER_DAY) * (
-        p[FER_0] + p[FER_MYELOID] * max(y[MYELOID], 0.0) - y[FERRITIN]
+        p[FER_0] + p[FER_MYELOID] * y[MYELOID] - y[FERRITIN]
     )

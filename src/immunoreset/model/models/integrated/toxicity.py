@@ -9,9 +9,9 @@ displaces from its receptor stays in serum) and IFN-gamma, more slowly and also 
 (central nervous system inflammation ``B``, as CSF cytokines and a leaky blood-brain barrier; Gust J
 et al., Cancer Discov 2017;7:1404-1419), and corticosteroids damp it:
 
-    E' = k_S (sus_S (x6 / il6_ref + xg / ifng_ref) - E)         x6 = max((1 - o) IL6 - IL6_0, 0)
+    E' = k_S (sus_S (x6 / il6_ref + xg / ifng_ref) - E)         x6 = (1 - o) IL6 - IL6_0
     S' = k_S (E - S)
-    B' = k_N (sus_N (max(IL6 - IL6_0, 0) / il6_ref_N + xg / ifng_ref_N) (1 - e_n s) - B)
+    B' = k_N (sus_N ((IL6 - IL6_0) / il6_ref_N + xg / ifng_ref_N) (1 - e_n s) - B)
     N' = k_N (B - N)
 
 The signs are read off these severities on one ladder each, a convention (there is no sourced
@@ -65,12 +65,14 @@ NEVER = 1e9
 @kernel
 def rhs(y: np.ndarray, p: np.ndarray, steroid: float, occupancy: float,
         dydt: np.ndarray) -> None:  # fmt: skip
-    xg = max(y[cytokines.IFNG] - p[cytokines.IFNG_0], 0.0)
-    x6 = max(cytokines.il6_signalling(y, p, occupancy) - p[cytokines.IL6_0], 0.0)
+    # Differences from baseline, not clipped: a clip of quantities decaying to baseline would put a
+    # kink under every later step (see cytokines.positive); they are never far below zero.
+    xg = y[cytokines.IFNG] - p[cytokines.IFNG_0]
+    x6 = cytokines.il6_signalling(y, p, occupancy) - p[cytokines.IL6_0]
     drive = p[CRS_SUS] * (x6 / p[CRS_IL6_REF] + xg / p[CRS_IFNG_REF])
     dydt[ENDOTHELIAL] = p[K_CRS] * (drive - y[ENDOTHELIAL])
     dydt[CRS] = p[K_CRS] * (y[ENDOTHELIAL] - y[CRS])
-    serum = max(y[cytokines.IL6] - p[cytokines.IL6_0], 0.0)
+    serum = y[cytokines.IL6] - p[cytokines.IL6_0]
     neuro = p[ICANS_SUS] * (serum / p[ICANS_IL6_REF] + xg / p[ICANS_IFNG_REF])
     neuro *= 1.0 - p[management.STEROID_ICANS] * steroid
     dydt[NEURO] = p[K_ICANS] * (neuro - y[NEURO])
