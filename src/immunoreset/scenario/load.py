@@ -268,8 +268,9 @@ def check_against_model(scenario: Scenario, source: str) -> None:
         missing = set(scenario.management.parameters()) - names
         if missing:
             with_policy = [m for m in sorted(MODELS) if _has_policy(m)]
+            given = scenario.management.model_dump(exclude_defaults=True) or "the default policy"
             raise ScenarioError(
-                source, "management", "...",
+                source, "management", given,
                 f"none for model {model.name}: it has no management policy (models with one: "
                 f"{', '.join(with_policy)})",
             )  # fmt: skip

@@ -205,7 +205,9 @@ def test_tocilizumab_raises_serum_il6_and_masks_fever() -> None:
 def test_tocilizumab_at_grade_2_shortens_crs_and_prevents_grade_3_keeping_depletion() -> None:
     """High burden (100 patients): without treatment most reach grade >= 3; tocilizumab at grade 2
     lowers that share and shortens CRS, and B cells stay depleted (blood B cells < 1 cell/uL on
-    day 28) as often as without it."""
+    day 28) as often as without it: the same 100 patients are compared, so a tolerance of 5
+    patients allows only for a few patients near the aplasia threshold, and more than 90 % stay
+    depleted (CD19 CAR T depletes B cells in nearly every patient, Mackensen 2022)."""
     untreated = _run(100, parameters=HIGH_BURDEN, management=NO_TREATMENT)
     treated = _run(100, parameters=HIGH_BURDEN, management={"tocilizumab": {"at_crs_grade": 2}})
     a, b = _endpoints(*untreated), _endpoints(*treated)
@@ -236,7 +238,9 @@ def test_corticosteroids_lower_the_car_peak() -> None:
 
 def test_cd28_gives_earlier_and_more_crs_than_41bb_at_equal_dose(lupus) -> None:
     """Same 200 virtual patients, same dose (1e6/kg): the CD28 product gives CRS at least as often,
-    earlier (median onset) and a higher CRS severity peak in most patients."""
+    earlier (median onset) and a higher CRS severity peak in most patients (more than 80 % of the
+    pairs: the patients are the same, so only the construct differs; a few patients whose CRS is
+    set by the first wave of killing, which both products share, may tie or reverse)."""
     cd28 = _run(200, product="cd19-cd28-axicel")
     a, b = _endpoints(*cd28), _endpoints(*lupus)
     assert (a["crs_max_grade"] >= 1).mean() >= (b["crs_max_grade"] >= 1).mean()
