@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from immunoreset.model.core import DoseInput, Model, Parameter, State
-from immunoreset.simulate import controller, rodas4
+from immunoreset.simulate import controller, linalg, rodas4
 from immunoreset.simulate.engine import BatchResult, SolverSettings, check_nonnegative, simulate
 from immunoreset.simulate.interpolate import hermite
 from immunoreset.simulate.kernels import kernel_for
@@ -49,34 +49,79 @@ def _lu_solve(a: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray]:
     lu = a.copy()
     piv = np.empty(n, dtype=np.int64)
     nz = [np.empty(k, dtype=np.int64) for k in (n + 1, n * n, n + 1, n * n)]
-    if not rodas4.lu_factor(lu, piv, *nz):
+    if not linalg.pivoting_factor(lu, piv, *nz):
         return False, b
     x = b.copy()
-    rodas4.lu_solve(lu, piv, *nz, x)
+    linalg.pivoting_solve(lu, piv, *nz, x)
     return True, x
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_sparse_lu_matches_dense_solve(seed: int) -> None:
-    """Random sparse matrices (about 15 % non-zeros, some needing row interchanges) against
-    numpy's dense LAPACK solve; tolerance 1e-9 relative, well above the rounding of a
-    condition number below 1e4 (checked)."""
+def _random_system(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A random sparse matrix (about 15 % non-zeros, small diagonals that force pivoting) with
+    condition number below 1e4, and a right-hand side."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 30))
     a = np.where(rng.random((n, n)) < 0.15, rng.normal(size=(n, n)), 0.0)
-    a += np.diag(rng.normal(size=n) * 0.5)  # small diagonals force pivoting
+    a += np.diag(rng.normal(size=n) * 0.5)
     if np.linalg.cond(a) > 1e4:
         a += np.eye(n) * 3.0
     assert np.linalg.cond(a) < 1e4
-    b = rng.normal(size=n)
+    return a, rng.normal(size=n)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pivoting_lu_matches_dense_solve(seed: int) -> None:
+    """Against numpy's dense LAPACK solve; tolerance 1e-9 relative, well above the rounding of a
+    condition number below 1e4."""
+    a, b = _random_system(seed)
     ok, x = _lu_solve(a, b)
     assert ok
     np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-9, atol=1e-12)
 
 
-def test_sparse_lu_reports_a_singular_matrix() -> None:
+def test_pivoting_lu_reports_a_singular_matrix() -> None:
     a = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0], [0.0, 0.0, 1.0]])
     assert _lu_solve(a, np.ones(3))[0] is False
+
+
+def _static_solve(a: np.ndarray, b: np.ndarray, shift: float) -> tuple[bool, np.ndarray]:
+    """Solve ``(shift I - J) x = b`` with ``J = -a`` by the planned sparse LU."""
+    plan = linalg.plan_lu(a != 0.0).arrays
+    lu = np.full(a.shape, np.nan)  # entries outside the plan must never be read
+    if not linalg.static_factor(lu, -a, shift, *plan):
+        return False, b
+    x = b.copy()
+    linalg.static_solve(lu, *plan[:5], x)
+    return True, x
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_static_lu_matches_dense_solve_or_declines(seed: int) -> None:
+    """The planned LU of ``shift I + A`` either solves like LAPACK (tolerance as above) or, when a
+    diagonal pivot fails the cancellation test, declines so that the integrator pivots instead.
+    With a dominant diagonal (the iteration matrix at small steps) it never declines."""
+    a, b = _random_system(seed)
+    for shift, must_accept in ((0.0, False), (50.0, True)):
+        ok, x = _static_solve(a, b, shift)
+        assert ok or not must_accept
+        if ok:
+            expect = np.linalg.solve(a + shift * np.eye(len(b)), b)
+            np.testing.assert_allclose(x, expect, rtol=1e-9, atol=1e-12)
+
+
+def test_static_lu_declines_a_small_pivot_and_plans_little_fill() -> None:
+    """A zero diagonal, and a diagonal that elimination cancels to 1e-5 of its value, are
+    declined (the integrator then pivots); an arrow matrix whose dense row and column come first
+    is eliminated at the end (Markowitz), so it has no fill-in."""
+    assert _static_solve(np.array([[0.0, 1.0], [1.0, 1.0]]), np.ones(2), 0.0)[0] is False
+    cancelled = np.array([[1.0, 1.0], [1.0, 1.0 + 1e-5]])
+    assert _static_solve(cancelled, np.ones(2), 0.0)[0] is False
+    assert _static_solve(cancelled, np.ones(2), 1.0)[0] is True
+    n = 8
+    arrow = np.eye(n, dtype=bool)
+    arrow[0, :] = arrow[:, 0] = True
+    plan = linalg.plan_lu(arrow)
+    assert 0 in plan.order[-2:] and len(plan.fill_rows) == 0  # last two: a tie at the end
 
 
 # A small model family written in this file: the engine specialises it in memory (it is not part
@@ -182,7 +227,8 @@ def test_rodas4_step_has_order_four() -> None:
                           work["ftmp"], colours.colour_ptr, colours.colour_cols, colours.col_ptr,
                           colours.row_idx)  # fmt: skip
             assert kern.rodas_step(t, y, p, mode, work["f0"], work["dfdt"], jac, h, work["ynew"],
-                                   work["err"], work["work"], lu, piv, nz, k, work["ytmp"],
+                                   work["err"], work["work"], lu, piv, nz,
+                                   colours.lu_plan.arrays, k, work["ytmp"],
                                    work["ftmp"])  # fmt: skip
             if first_err is None:
                 first_err = abs(work["err"][0])

@@ -179,7 +179,7 @@ def simulate(
                     t_out, settings.rtol, model.absolute_tolerances(settings.atol),
                     settings.h_init, settings.h_max, settings.max_steps, model.autonomous,
                     colours.colour_ptr, colours.colour_cols, colours.col_ptr, colours.row_idx,
-                    *sub,
+                    colours.lu_plan.arrays, *sub,
                 )  # fmt: skip
             if not whole:
                 out[rows], stats[rows], status[rows] = sub

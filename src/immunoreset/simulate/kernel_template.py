@@ -22,7 +22,7 @@ import numpy as np
 
 from immunoreset.simulate import controller as _ctl
 from immunoreset.simulate import interpolate as _interp
-from immunoreset.simulate import rodas4
+from immunoreset.simulate import linalg, rodas4
 from immunoreset.simulate import status as _st
 
 _rhs = _switches = _dose = _observe = _initial_state = None  # @bind-model
@@ -50,8 +50,10 @@ _SINGULAR_SHRINK = _ctl.SINGULAR_SHRINK
 CHATTER_FLIPS = 50
 CHATTER_WINDOW = 1e-7
 
-_lu_factor = numba.njit(rodas4.lu_factor)
-_lu_solve = numba.njit(rodas4.lu_solve)
+_static_factor = numba.njit(linalg.static_factor)
+_static_solve = numba.njit(linalg.static_solve)
+_pivoting_factor = numba.njit(linalg.pivoting_factor)
+_pivoting_solve = numba.njit(linalg.pivoting_solve)
 _error_norm = numba.njit(rodas4.error_norm)
 _step_factor = numba.njit(_ctl.step_factor)
 _min_step = numba.njit(_ctl.min_step)
@@ -94,17 +96,24 @@ def time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp):
 
 
 @numba.njit
-def rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k, ytmp, ftmp):
-    """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular."""
+def rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, k, ytmp, ftmp):
+    """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
+
+    The iteration matrix is factorised by the planned sparse LU (``plan``, see :mod:`.linalg`);
+    if a diagonal pivot is too small for it, by the pivoting LU (work lists in ``nz``)."""
     n = y.shape[0]
     inv_hg = 1.0 / (h * _GAMMA)
-    for i in range(n):
-        for j in range(n):
-            lu[i, j] = -jac[i, j]
-        lu[i, i] += inv_hg
+    order, slptr, slidx, suptr, suidx, erows, ecols, frows, fcols = plan
+    static = _static_factor(lu, jac, inv_hg, order, slptr, slidx, suptr, suidx, erows, ecols,
+                            frows, fcols)  # fmt: skip
     lptr, lidx, uptr, uidx = nz
-    if not _lu_factor(lu, piv, lptr, lidx, uptr, uidx):
-        return False
+    if not static:
+        for i in range(n):
+            for j in range(n):
+                lu[i, j] = -jac[i, j]
+            lu[i, i] += inv_hg
+        if not _pivoting_factor(lu, piv, lptr, lidx, uptr, uidx):
+            return False
     for s in range(_N_STAGES):
         if s == 0:
             for i in range(n):
@@ -125,7 +134,10 @@ def rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k,
             c = _C[s, j] / h
             for i in range(n):
                 work[i] += c * k[j, i]
-        _lu_solve(lu, piv, lptr, lidx, uptr, uidx, work)
+        if static:
+            _static_solve(lu, order, slptr, slidx, suptr, suidx, work)
+        else:
+            _pivoting_solve(lu, piv, lptr, lidx, uptr, uidx, work)
         for i in range(n):
             k[s, i] = work[i]
     for i in range(n):
@@ -149,7 +161,7 @@ def all_finite(v) -> bool:
 
 @numba.njit
 def attempt_step(t, y, p, mode, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work, lu, piv,
-                 nz, k, ytmp, ftmp):  # fmt: skip
+                 nz, plan, k, ytmp, ftmp):  # fmt: skip
     """Try steps from ``(t, y)`` until one passes the error test, shrinking ``h`` as needed.
 
     A singular iteration matrix halves the step (up to ``MAX_SINGULAR_RETRIES`` times in a row);
@@ -162,7 +174,7 @@ def attempt_step(t, y, p, mode, f0, dfdt, jac, h, rtol, atol, budget, ynew, err,
     while True:
         if n_rej >= budget:
             return _MAX_STEPS, h, math.inf, n_rej
-        if not rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k, ytmp,
+        if not rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, k, ytmp,
                           ftmp):  # fmt: skip
             n_singular += 1
             n_rej += 1
@@ -205,7 +217,9 @@ def set_modes(t, y, p, mode, g) -> None:
 
 
 @numba.njit
-def locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, k, ytmp, ftmp, g):
+def locate_switch(
+    t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, k, ytmp, ftmp, g
+):
     """Earliest switch crossing inside the accepted step ``[t, t + h]``.
 
     Safeguarded regula falsi (Illinois variant) on the step length, reusing the Jacobian at the
@@ -224,7 +238,7 @@ def locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz,
         mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         if not (lo + 0.01 * width < mid < hi - 0.01 * width):
             mid = 0.5 * (lo + hi)
-        if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, k,
+        if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan, k,
                           ytmp, ftmp):  # fmt: skip
             return False, hi, which
         f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
@@ -240,7 +254,7 @@ def locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz,
             side = -1
         if hi - lo > 0.5 * width:  # slow progress: fall back to a bisection step
             mid = 0.5 * (lo + hi)
-            if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz,
+            if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan,
                               k, ytmp, ftmp):  # fmt: skip
                 return False, hi, which
             f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
@@ -248,7 +262,9 @@ def locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz,
                 hi, f_hi, which = mid, f_mid, w_mid
             else:
                 lo, f_lo = mid, f_mid
-    ok = rodas_step(t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz, k, ytmp, ftmp)
+    ok = rodas_step(
+        t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz, plan, k, ytmp, ftmp
+    )
     return ok, hi, which
 
 
@@ -288,13 +304,14 @@ def record_outputs(t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, 
 def solve_patient(
     p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,
     rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-    out, stats,
+    plan, out, stats,
 ) -> int:  # fmt: skip
     """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
 
     ``atol`` is a per-state vector of absolute tolerances (state units). ``autonomous`` skips the
     time derivative of the right-hand side (zero for models whose equations do not contain ``t``).
-    ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`).
+    ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`);
+    ``plan`` is the sparse LU plan of that pattern (:attr:`.linalg.LuPlan.arrays`).
 
     ``stats`` receives (accepted steps, rejected steps, switch flips, time reached, index of the
     last switch that flipped or -1). Returns a status code (see :mod:`.status`).
@@ -382,7 +399,7 @@ def solve_patient(
             time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp)
             status, h, en, rej = attempt_step(
                 t, y, p, mode, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej, ynew, err,
-                work, lu, piv, nz, k, ytmp, ftmp,
+                work, lu, piv, nz, plan, k, ytmp, ftmp,
             )  # fmt: skip
             n_rej += rej
             if status != _OK:
@@ -392,7 +409,7 @@ def solve_patient(
                 t_new = seg_end  # land exactly on an event or the end, never a rounding short
             if mismatch(t_new, ynew, p, mode, g):
                 ok, h_cross, which = locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err,
-                                                   work, lu, piv, nz, k, ytmp, ftmp, g)  # fmt: skip
+                                                   work, lu, piv, nz, plan, k, ytmp, ftmp, g)  # fmt: skip
                 if not ok:
                     status = _SINGULAR
                     break
@@ -437,7 +454,7 @@ def solve_patient(
 def solve_batch(
     params, n_states, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
     rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-    out, stats, status,
+    plan, out, stats, status,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` in parallel from the model's pre-treatment
     state; outputs in ``out[N, T, O]``."""
@@ -447,5 +464,5 @@ def solve_batch(
         status[i] = solve_patient(
             params[i], y0, n_switch, t_start, ev_t, ev_input, ev_amounts[i], t_out, rtol,
             atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-            out[i], stats[i],
+            plan, out[i], stats[i],
         )  # fmt: skip

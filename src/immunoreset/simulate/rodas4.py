@@ -11,8 +11,8 @@ Written here in the form used by Sandu et al. (Atmos Environ 1997;31:3459) for K
 Being L-stable and stiffly accurate, it integrates the very stiff parts of the Park 2025 model (the
 anti-dsDNA pool relaxes at about 5e6 per day) with steps set by accuracy, not stability.
 
-The step works on one patient; the Jacobian is formed by forward differences and the linear system
-is solved by an LU factorisation with partial pivoting, all in plain loops so numba can compile it.
+The step works on one patient; the Jacobian is formed by forward differences and the linear systems
+are solved by the sparse LU of :mod:`.linalg`, all in plain loops so numba can compile it.
 """
 
 from __future__ import annotations
@@ -74,102 +74,6 @@ A = _lower(_A, (_A[6], _A[7], _A[8], _A[9], 1.0))
 C = _lower(_C, ())
 M = np.array([_A[6], _A[7], _A[8], _A[9], 1.0, 1.0])
 E = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
-
-
-def lu_factor(
-    a: np.ndarray,
-    piv: np.ndarray,
-    lptr: np.ndarray,
-    lidx: np.ndarray,
-    uptr: np.ndarray,
-    uidx: np.ndarray,
-) -> bool:
-    """In-place LU factorisation with partial pivoting (LINPACK ``dgefa`` order); False if singular.
-
-    Model Jacobians are sparse and so are the factors. Each elimination step records the rows
-    with a non-zero multiplier (column ``k`` of L, in ``lidx[lptr[k]:lptr[k+1]]``) and the non-zero
-    columns of the pivot row (row ``k`` of U above the diagonal, in ``uidx[uptr[k]:uptr[k+1]]``),
-    and updates only their products. As in ``dgefa``, row interchanges apply to the columns not
-    yet eliminated, so :func:`lu_solve` replays them during forward substitution.
-    """
-    n = a.shape[0]
-    nl = 0
-    nu = 0
-    for k in range(n):
-        # One pass down column k: the pivot, and the rows that need eliminating.
-        p = k
-        big = abs(a[k, k])
-        lptr[k] = nl
-        for i in range(k + 1, n):
-            v = a[i, k]
-            if v != 0.0:
-                lidx[nl] = i
-                nl += 1
-                if abs(v) > big:
-                    big = abs(v)
-                    p = i
-        piv[k] = p
-        if big == 0.0 or not math.isfinite(big):
-            return False
-        if p != k:
-            for j in range(k, n):
-                tmp = a[k, j]
-                a[k, j] = a[p, j]
-                a[p, j] = tmp
-            # Row p now holds the old row k: it joins the list if its entry is non-zero, and p
-            # leaves it (its entry moved to the diagonal).
-            q = lptr[k]
-            while q < nl and lidx[q] != p:
-                q += 1
-            if a[p, k] != 0.0:
-                lidx[q] = p  # same slot: row p keeps a non-zero entry
-            else:
-                nl -= 1
-                lidx[q] = lidx[nl]
-        uptr[k] = nu
-        for j in range(k + 1, n):
-            if a[k, j] != 0.0:
-                uidx[nu] = j
-                nu += 1
-        inv = 1.0 / a[k, k]
-        for q in range(lptr[k], nl):
-            i = lidx[q]
-            a[i, k] *= inv
-            f = a[i, k]
-            for r in range(uptr[k], nu):
-                j = uidx[r]
-                a[i, j] -= f * a[k, j]
-    lptr[n] = nl
-    uptr[n] = nu
-    return True
-
-
-def lu_solve(
-    a: np.ndarray,
-    piv: np.ndarray,
-    lptr: np.ndarray,
-    lidx: np.ndarray,
-    uptr: np.ndarray,
-    uidx: np.ndarray,
-    b: np.ndarray,
-) -> None:
-    """Solve ``A x = b`` in place with the factors and non-zero lists from :func:`lu_factor`."""
-    n = a.shape[0]
-    for k in range(n):
-        p = piv[k]
-        t = b[p]
-        if p != k:
-            b[p] = b[k]
-            b[k] = t
-        if t != 0.0:
-            for q in range(lptr[k], lptr[k + 1]):
-                i = lidx[q]
-                b[i] -= a[i, k] * t
-    for i in range(n - 1, -1, -1):
-        s = b[i]
-        for q in range(uptr[i], uptr[i + 1]):
-            s -= a[i, uidx[q]] * b[uidx[q]]
-        b[i] = s / a[i, i]
 
 
 def error_norm(

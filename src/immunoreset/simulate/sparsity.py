@@ -27,10 +27,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from immunoreset.model.core import Model
+from immunoreset.simulate.linalg import LuPlan, plan_lu
 
 N_PROBES = 24
 _DORMANT_PROBE_DAYS = (-10.0, 0.0, 1.0, 30.0, 1000.0)
@@ -49,6 +51,15 @@ class Colouring:
     @property
     def n_colours(self) -> int:
         return len(self.colour_ptr) - 1
+
+    @cached_property
+    def lu_plan(self) -> LuPlan:
+        """Sparse LU plan (:func:`.linalg.plan_lu`) of the entries this Jacobian fills."""
+        n = len(self.col_ptr) - 1
+        pattern = np.zeros((n, n), dtype=bool)
+        cols = np.repeat(np.arange(n), np.diff(self.col_ptr))
+        pattern[self.row_idx, cols] = True
+        return plan_lu(pattern)
 
 
 def _probe_reference(model: Model, p: np.ndarray) -> np.ndarray:

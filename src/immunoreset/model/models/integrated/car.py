@@ -212,11 +212,12 @@ def responsiveness(p: np.ndarray, stim: float) -> float:
 
 @kernel
 def _chain(y: np.ndarray, p: np.ndarray, dydt: np.ndarray, slot: int, comp: int, a: float,
-           kp: float, g: float) -> None:  # fmt: skip
-    m_exp, m_diff, m_exh, m_death = construct(p, slot)
+           kp: float, g: float, h: float, m_exp: float, m_diff: float,
+           m_death: float) -> None:  # fmt: skip
+    """One compartment's phenotype chain; ``h`` is the slot's proliferative capacity left and
+    ``m_*`` its construct multipliers (the same in every compartment, so computed once)."""
     base = idx(slot, comp, 0)
     scm, cm, em, eff, exh = y[base], y[base + 1], y[base + 2], y[base + 3], y[base + 4]
-    h = responsiveness(p, y[STIM0 + slot] * m_exh)
     to_cm = p[RM1] * m_diff * a * h * scm
     to_em = p[RM2] * m_diff * cm
     to_eff = p[RM3] * m_diff * em
@@ -268,7 +269,8 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
             dydt[im] = to_m * y[ib] * vb / vm - back * y[im]
         volumes = (vb, vl, vm)
         weighted, cells = 0.0, 0.0
-        h = responsiveness(p, y[STIM0 + s] * construct(p, s)[2])
+        m_exp, m_diff, m_exh, m_death = construct(p, s)
+        h = responsiveness(p, y[STIM0 + s] * m_exh)
         inflames = p[IL18_CYTOKINE] if slot_param(p, s, PAYLOAD_IL18) > 0.5 else 1.0
         for c in range(N_COMP):
             e = engaged[s, c]
@@ -280,7 +282,7 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
             ag = available[s, c]
             share = ag / (ag + p[AG50_CAR] * n + TINY_ANTIGEN)
             a = e / (p[EC50_EXP] + e) * share
-            _chain(y, p, dydt, s, c, a, kexp * a, g)
+            _chain(y, p, dydt, s, c, a, kexp * a, g, h, m_exp, m_diff, m_death)
             n *= volumes[c]
             weighted += e / (p[EC50_ACT] + e) * n
             cells += n
