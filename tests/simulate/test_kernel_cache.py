@@ -47,3 +47,21 @@ def test_second_process_loads_the_cached_integrator(examples_dir: Path, tmp_path
     assert runs[0]["misses"] >= 1 and runs[0]["failed"] == 0
     assert runs[1] == {"hits": 1, "misses": 0, "failed": 0}
     assert list((tmp_path / "cache" / "kernels").glob("stein2019_*.py"))
+
+
+def test_dormant_state_probe_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dormant-state probe (seconds per model) runs once per cache folder; later calls read
+    the stored result, even when probing would now fail."""
+    monkeypatch.setenv(kernels.CACHE_ENV, str(tmp_path))
+    model = get_model("park2025")
+    p = model.typical_parameters()
+    candidates = model.initial(p) == 0.0
+    first = kernels.dormant_for(model, p, candidates)
+    assert len(list((tmp_path / "kernels").glob("park2025_*.dormant.npy"))) == 1
+
+    def no_probe(*args: object) -> None:
+        raise AssertionError("probed again")
+
+    monkeypatch.setattr(kernels, "dormant_states", no_probe)
+    assert (kernels.dormant_for(model, p, candidates) == first).all()
+    assert first.dtype == bool and first.shape == (model.n_states,)

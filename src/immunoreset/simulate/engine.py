@@ -17,8 +17,8 @@ import numpy as np
 
 from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
-from immunoreset.simulate.kernels import colouring_for, kernel_for
-from immunoreset.simulate.sparsity import dormant_states, dosed_states
+from immunoreset.simulate.kernels import colouring_for, dormant_for, kernel_for
+from immunoreset.simulate.sparsity import dosed_states
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
 
@@ -240,7 +240,7 @@ def _dormant_groups(
     for g, cand in enumerate(unique):
         key = (model.name, id(model.rhs), p_pattern.tobytes(), cand.tobytes())
         if key not in _DORMANT:
-            _DORMANT[key] = dormant_states(model, p_pattern, cand)
+            _DORMANT[key] = dormant_for(model, p_pattern, cand)
         groups.append((np.flatnonzero(which.ravel() == g), _DORMANT[key]))
     return groups
 

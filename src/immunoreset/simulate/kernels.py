@@ -10,8 +10,9 @@ second instead of compiling for about ten.
 
 The file name carries a fingerprint of everything the machine code depends on (the template, the
 numerical modules it imports, the model's source files, and the numba, numpy and Python versions),
-so an edited model, parameter table or engine never meets a stale cache. The Jacobian sparsity
-probe (:mod:`.sparsity`) is cached beside it, keyed also by the parameters it was probed with.
+so an edited model, parameter table or engine never meets a stale cache. The probes of
+:mod:`.sparsity` (Jacobian pattern, dormant states) are cached beside it, keyed also by the
+parameters they were probed with.
 
 Models whose functions are not importable from the ``immunoreset`` package (a model written in a
 notebook, say) are specialised in memory and compiled in each process. If the cache folder cannot
@@ -38,6 +39,7 @@ from immunoreset.simulate.sparsity import (
     Colouring,
     colour_columns,
     dense_colouring,
+    dormant_states,
     jacobian_pattern,
 )
 
@@ -196,24 +198,48 @@ def colouring_for(
 
 def _pattern(model: Model, p: np.ndarray) -> np.ndarray:
     """The Jacobian sparsity at ``p``, from the cache folder when it was probed before."""
+    return _probed(model, "pattern", p, (model.n_states, model.n_states), jacobian_pattern)
+
+
+def dormant_for(model: Model, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """:func:`.sparsity.dormant_states` of ``candidates`` at ``p``: probed once (a few seconds),
+    then read from the cache folder."""
+    cand = np.asarray(candidates, dtype=bool)
+    return _probed(
+        model, "dormant", p, (model.n_states,), lambda m, q: dormant_states(m, q, cand), cand
+    )
+
+
+def _probed(
+    model: Model,
+    kind: str,
+    p: np.ndarray,
+    shape: tuple[int, ...],
+    probe: Callable[[Model, np.ndarray], np.ndarray],
+    *keys: np.ndarray,
+) -> np.ndarray:
+    """A boolean array found by probing the model at ``p`` (a sparsity pattern, dormant states),
+    cached beside the compiled integrator under the model's fingerprint and a hash of ``p``, the
+    tolerance scales and ``keys``. Probes are deterministic, so a cached result equals a new one."""
     scales = np.array([s.atol_scale for s in model.states])
     fp = fingerprint(model)
     path = None
     if fp is not None:
-        extra = hashlib.sha256(p.tobytes() + scales.tobytes()).hexdigest()[:12]
-        path = cache_dir() / "kernels" / f"{_safe(model.name)}_{fp}_{extra}.pattern.npy"
-    pattern = None
+        data = p.tobytes() + scales.tobytes() + b"".join(k.tobytes() for k in keys)
+        extra = hashlib.sha256(data).hexdigest()[:12]
+        path = cache_dir() / "kernels" / f"{_safe(model.name)}_{fp}_{extra}.{kind}.npy"
+    found = None
     if path is not None and path.exists():
         try:
-            pattern = np.load(path, allow_pickle=False)
+            found = np.load(path, allow_pickle=False)
         except (OSError, ValueError):
-            pattern = None
-    if pattern is None or pattern.shape != (model.n_states, model.n_states):
-        pattern = jacobian_pattern(model, p)
+            found = None
+    if found is None or found.shape != shape:
+        found = probe(model, p)
         if path is not None:
             with contextlib.suppress(OSError):  # an unwritable cache only costs the next probe
-                _write_once(path, _npy_bytes(pattern))
-    return pattern
+                _write_once(path, _npy_bytes(found))
+    return found
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
