@@ -96,16 +96,19 @@ def time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp):
 
 
 @numba.njit
-def rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, k, ytmp, ftmp):
+def rodas_step(
+    t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp
+):
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
 
-    The iteration matrix is factorised by the planned sparse LU (``plan``, see :mod:`.linalg`);
-    if a diagonal pivot is too small for it, by the pivoting LU (work lists in ``nz``)."""
+    The iteration matrix is factorised by the planned sparse LU (``plan``, see :mod:`.linalg`;
+    ``scale`` holds the error test's weight of each state); if a diagonal pivot is too small for
+    it, by the pivoting LU (work lists in ``nz``)."""
     n = y.shape[0]
     inv_hg = 1.0 / (h * _GAMMA)
     order, slptr, slidx, suptr, suidx, erows, ecols, frows, fcols = plan
-    static = _static_factor(lu, jac, inv_hg, order, slptr, slidx, suptr, suidx, erows, ecols,
-                            frows, fcols)  # fmt: skip
+    static = _static_factor(lu, jac, inv_hg, scale, order, slptr, slidx, suptr, suidx, erows,
+                            ecols, frows, fcols)  # fmt: skip
     lptr, lidx, uptr, uidx = nz
     if not static:
         for i in range(n):
@@ -161,7 +164,7 @@ def all_finite(v) -> bool:
 
 @numba.njit
 def attempt_step(t, y, p, mode, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work, lu, piv,
-                 nz, plan, k, ytmp, ftmp):  # fmt: skip
+                 nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
     """Try steps from ``(t, y)`` until one passes the error test, shrinking ``h`` as needed.
 
     A singular iteration matrix halves the step (up to ``MAX_SINGULAR_RETRIES`` times in a row);
@@ -174,7 +177,7 @@ def attempt_step(t, y, p, mode, f0, dfdt, jac, h, rtol, atol, budget, ynew, err,
     while True:
         if n_rej >= budget:
             return _MAX_STEPS, h, math.inf, n_rej
-        if not rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, k, ytmp,
+        if not rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp,
                           ftmp):  # fmt: skip
             n_singular += 1
             n_rej += 1
@@ -218,7 +221,7 @@ def set_modes(t, y, p, mode, g) -> None:
 
 @numba.njit
 def locate_switch(
-    t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, k, ytmp, ftmp, g
+    t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp, g
 ):
     """Earliest switch crossing inside the accepted step ``[t, t + h]``.
 
@@ -238,7 +241,7 @@ def locate_switch(
         mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         if not (lo + 0.01 * width < mid < hi - 0.01 * width):
             mid = 0.5 * (lo + hi)
-        if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan, k,
+        if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan, scale, k,
                           ytmp, ftmp):  # fmt: skip
             return False, hi, which
         f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
@@ -254,7 +257,7 @@ def locate_switch(
             side = -1
         if hi - lo > 0.5 * width:  # slow progress: fall back to a bisection step
             mid = 0.5 * (lo + hi)
-            if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan,
+            if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan, scale,
                               k, ytmp, ftmp):  # fmt: skip
                 return False, hi, which
             f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
@@ -263,7 +266,7 @@ def locate_switch(
             else:
                 lo, f_lo = mid, f_mid
     ok = rodas_step(
-        t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz, plan, k, ytmp, ftmp
+        t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp
     )
     return ok, hi, which
 
@@ -328,6 +331,7 @@ def solve_patient(
     ytmp = np.empty(n)
     ftmp = np.empty(n)
     yint = np.empty(n)
+    scale = np.empty(n)
     jac = np.zeros((n, n))
     lu = np.empty((n, n))
     piv = np.empty(n, dtype=np.int64)
@@ -397,9 +401,11 @@ def solve_patient(
             jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
                      row_idx)  # fmt: skip
             time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp)
+            for i in range(n):
+                scale[i] = atol[i] + rtol * abs(y[i])
             status, h, en, rej = attempt_step(
                 t, y, p, mode, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej, ynew, err,
-                work, lu, piv, nz, plan, k, ytmp, ftmp,
+                work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
             )  # fmt: skip
             n_rej += rej
             if status != _OK:
@@ -409,7 +415,8 @@ def solve_patient(
                 t_new = seg_end  # land exactly on an event or the end, never a rounding short
             if mismatch(t_new, ynew, p, mode, g):
                 ok, h_cross, which = locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err,
-                                                   work, lu, piv, nz, plan, k, ytmp, ftmp, g)  # fmt: skip
+                                                   work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
+                                                   g)  # fmt: skip
                 if not ok:
                     status = _SINGULAR
                     break

@@ -8,14 +8,18 @@ large share of the integrator's work for models of 50-100 states. Two factorisat
   factors can hold. The order is Markowitz's (Markowitz, Manage Sci 1957;3:255-269): eliminate next
   the diagonal whose row and column have the fewest remaining non-zeros, ``(r - 1)(c - 1)`` being
   the most fill the step can create. Pivots stay on the diagonal (static pivoting, as in
-  SuperLU_DIST: Li and Demmel, ACM TOMS 2003;29:110-140). ``G`` is dominated by its diagonal at the
-  step sizes stiff problems take, and the local error test of every step rejects a step spoiled by
-  rounding; what the factorisation itself must refuse is a pivot that elimination has cancelled,
-  which would make the multipliers below it explode. A pivot is therefore accepted only while it
-  keeps at least :data:`THRESHOLD` of its value before elimination. The usual test against the
-  largest entry below the pivot is not used because it depends on units: the columns of ``G`` mix
-  states whose sizes differ by ten decades (cells/uL next to antigen molecules/uL), and such a test
-  declines pivots that are harmless in the states' own scales.
+  SuperLU_DIST: Li and Demmel, ACM TOMS 2003;29:110-140), accepted only if
+  ``|a_kk| >= THRESHOLD * max_i |a_ik| s_k / s_i`` over the column below it (threshold pivoting,
+  Duff, Erisman and Reid, *Direct Methods for Sparse Matrices*, 2nd ed., Oxford 2017, section 7.8),
+  which bounds the growth of entries by ``1 + 1/THRESHOLD`` per step (thresholds of 0.01-0.1 are
+  the usual compromise between stability and sparsity there). The test is made in the
+  states' own scales ``s_i`` (the weights of the integrator's error test, ``atol_i + rtol |y_i|``):
+  elimination commutes with the diagonal scaling ``D^-1 G D``, and the columns of ``G`` mix states
+  whose sizes differ by ten decades (cells/uL next to antigen molecules/uL), so a test on raw
+  sizes would decline pivots that are harmless, and accept ones that are not, in the norm the
+  error test uses. With 0.01 the planned order serves about 85 % of the integrated model's
+  steps and half of Park 2025's (where fast binding makes the complexes' columns dominate while
+  B cells are depleted); the rest fall back to the pivoting LU.
 * :func:`pivoting_factor` / :func:`pivoting_solve`: LU with partial pivoting (LINPACK ``dgefa``
   order) that skips zero multipliers and zero entries of the pivot row, the fallback when a
   diagonal pivot fails the threshold test.
@@ -31,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-THRESHOLD = 1e-3
-"""Smallest accepted ratio of a diagonal pivot to its value before elimination."""
+THRESHOLD = 0.01
+"""Smallest accepted ratio of a diagonal pivot to the largest scaled entry below it."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ def static_factor(
     a: np.ndarray,
     jac: np.ndarray,
     shift: float,
+    scale: np.ndarray,
     order: np.ndarray,
     lptr: np.ndarray,
     lidx: np.ndarray,
@@ -122,8 +127,8 @@ def static_factor(
     fill_cols: np.ndarray,
 ) -> bool:
     """Factorise ``shift * I - jac`` into ``a`` by the plan; False if a diagonal pivot fails the
-    cancellation test (or is zero or not finite), in which case ``a`` is spoiled and the caller
-    factorises with :func:`pivoting_factor` instead."""
+    threshold test in the scales ``scale`` (or is zero or not finite), in which case ``a`` is
+    spoiled and the caller factorises with :func:`pivoting_factor` instead."""
     for q in range(entry_rows.shape[0]):
         a[entry_rows[q], entry_cols[q]] = -jac[entry_rows[q], entry_cols[q]]
     for q in range(fill_rows.shape[0]):
@@ -133,7 +138,11 @@ def static_factor(
     for k in range(order.shape[0]):
         p = order[k]
         d = a[p, p]
-        if not (abs(d) >= THRESHOLD * abs(shift - jac[p, p]) and d != 0.0 and math.isfinite(d)):
+        big = 0.0
+        for q in range(lptr[k], lptr[k + 1]):
+            i = lidx[q]
+            big = max(big, abs(a[i, p]) / scale[i])
+        if not (abs(d) >= THRESHOLD * big * scale[p] and d != 0.0 and math.isfinite(d)):
             return False
         inv = 1.0 / d
         for q in range(lptr[k], lptr[k + 1]):
