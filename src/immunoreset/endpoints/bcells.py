@@ -15,8 +15,8 @@ import pandas as pd
 
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
-from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import nadir, patients, series
+from immunoreset.endpoints.scoring import exact_series, outputs, score_record
+from immunoreset.endpoints.table import Patients, nadir, series
 
 KEY = "b_cell_aplasia_reconstitution"
 FAMILY = "B cells"
@@ -48,9 +48,9 @@ def b_cells(table: pd.DataFrame, config: EndpointConfig) -> Part:
         return skipped(FAMILY, [OBSERVABLE])
     notes: list[str] = []
     rows: dict[int, dict] = {}
-    for patient, patient_rows in patients(table):
+    for patient, patient_rows in Patients(table):
         times, counts = series(patient_rows, OBSERVABLE)
-        record = {"days": times.tolist(), "values": counts.tolist()}
+        record = {"days": exact_series(times), "values": counts.tolist()}
         result = score_record(KEY, record, config, notes, f"patient {patient}")
         lowest, lowest_day = nadir(times, counts)
         row = {"b_cell_nadir": lowest, "b_cell_nadir_d": lowest_day}

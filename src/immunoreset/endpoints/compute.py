@@ -32,7 +32,7 @@ from immunoreset.endpoints.pk import car_kinetics
 from immunoreset.endpoints.serology import anti_dsdna
 from immunoreset.endpoints.sle import sle_activity
 from immunoreset.endpoints.ssc import ssc_activity
-from immunoreset.endpoints.table import PATIENT, TIME, ResultTableError, check_table, patients
+from immunoreset.endpoints.table import PATIENT, TIME, Patients, ResultTableError, check_table
 from immunoreset.endpoints.toxicity import crs, icans, treatments
 from immunoreset.endpoints.visits import visit_positions
 
@@ -122,10 +122,10 @@ def compute_endpoints(
     patient_rows: dict[int, dict] = {}
     visit_rows: dict[tuple[int, float], dict] = {}
     missed: dict[float, int] = dict.fromkeys(config.visits, 0)
-    for patient, rows in patients(table):
+    for patient, rows in Patients(table):
         patient_rows[patient] = {PATIENT: patient, "evaluable": True, "not_evaluable_reason": None}
         for day, position in visit_positions(rows, config).items():
-            time = None if position is None else float(rows[TIME].iat[position])
+            time = None if position is None else float(rows.times[position])
             visit_rows[patient, day] = {PATIENT: patient, "visit_day": day, TIME: time}
             missed[day] += position is None
     notes = [

@@ -42,7 +42,7 @@ from immunoreset.clinical.units import QUANTITIES
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
 from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import TIME, nadir, patients, series
+from immunoreset.endpoints.table import Patients, Rows, nadir, series
 
 FAMILY = "ICAHT"
 OBSERVABLE = "neutrophils"
@@ -110,13 +110,16 @@ WINDOW_NOTES = {
 """Notes counted over patients, by the key :func:`grade_patient` reports."""
 
 
-def daily(times: np.ndarray, values: np.ndarray) -> dict[int, float]:
-    """Whole day -> value at the output time nearest that day (``times`` from day 0, defined).
+def daily(times: np.ndarray, values: np.ndarray, last_day: int) -> dict[int, float]:
+    """Whole day up to ``last_day`` -> value at the output time nearest that day.
 
-    A day takes the times from ``d - 0.5`` up to ``d + 0.5`` (excluded), so each output time serves
-    at most one day; a day without such a time is missing.
+    ``times`` are from day 0, with defined values. A day takes the times from ``d - 0.5`` up to
+    ``d + 0.5`` (excluded), so each output time serves at most one day; a day without such a time
+    is missing. Later days are not read: the grades end at ``last_day``.
     """
     days = np.floor(times + 0.5)
+    kept = days <= last_day
+    times, values, days = times[kept], values[kept], days[kept]
     order = np.lexsort((np.abs(times - days), days))
     picked = order[np.unique(days[order], return_index=True)[1]]
     return {int(d): float(v) for d, v in zip(days[picked], values[picked], strict=True)}
@@ -158,15 +161,16 @@ def early_notes(result: InstrumentResult | None, where: str, notes: list[str]) -
 
 
 def grade_patient(
-    rows: pd.DataFrame, config: EndpointConfig, notes: list[str], where: str
+    rows: Rows, config: EndpointConfig, notes: list[str], where: str
 ) -> tuple[dict[str, Any], set[str]]:
     """ICAHT columns of one patient, and the keys of :data:`WINDOW_NOTES` that apply to it."""
-    end = rows[TIME].max()
+    end = rows.times.max()
     if end < 0:
         notes.append(f"{where}: {FAMILY}: no output time from day 0; not graded")
         return early_row(None) | dict.fromkeys(("icaht_late_grade", "icaht_max_grade")), set()
     last_day = int(np.floor(end + 0.5))
-    anc = {day: reported(value) for day, value in daily(*series(rows, OBSERVABLE)).items()}
+    measured = daily(*series(rows, OBSERVABLE), LATE_LAST_DAY)
+    anc = {day: reported(value) for day, value in measured.items()}
     early_days = range(min(last_day, EARLY_LAST_DAY) + 1)
     record = {"anc_per_uL": [anc.get(day) for day in early_days], "last_followup_day": last_day}
     early = score_record(EARLY_KEY, record, config, notes, where)
@@ -198,7 +202,7 @@ def icaht(table: pd.DataFrame, config: EndpointConfig) -> Part:
     notes: list[str] = []
     counts: dict[str, list[int]] = {key: [] for key in WINDOW_NOTES}
     rows: dict[int, dict[str, Any]] = {}
-    for patient, patient_rows in patients(table):
+    for patient, patient_rows in Patients(table):
         row, applies = grade_patient(patient_rows, config, notes, f"patient {patient}")
         for key in applies:
             counts[key].append(patient)

@@ -14,7 +14,7 @@ import pandas as pd
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
 from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import nadir, patients, series
+from immunoreset.endpoints.table import Patients, nadir, series
 from immunoreset.endpoints.visits import value_at, visit_positions
 
 KEY = "hypogammaglobulinemia"
@@ -50,7 +50,7 @@ def igg(table: pd.DataFrame, config: EndpointConfig) -> Part:
             result = score_record(KEY, {"igg_g_L": value}, config, notes, where)
         return outputs(result, names)
 
-    for patient, rows in patients(table):
+    for patient, rows in Patients(table):
         times, levels = series(rows, OBSERVABLE)
         lowest, lowest_day = nadir(times, levels)
         row = {"igg_nadir": lowest, "igg_nadir_d": lowest_day}

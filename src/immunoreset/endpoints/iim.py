@@ -18,7 +18,7 @@ import pandas as pd
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
 from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import patients
+from immunoreset.endpoints.table import Patients
 from immunoreset.endpoints.visits import baseline_position, follow_up, value_at, visit_positions
 
 KEY = "myositis_tis_2016"
@@ -52,7 +52,7 @@ def myositis(table: pd.DataFrame, config: EndpointConfig) -> Part:
             "unless score_available_items is set"
         )
     visit_rows: dict[tuple[int, float], dict[str, Any]] = {}
-    for patient, rows in patients(table):
+    for patient, rows in Patients(table):
         start = baseline_position(rows, config)
         positions = visit_positions(rows, config)
         for day in follow_up(config):

@@ -15,8 +15,8 @@ import pandas as pd
 
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
-from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import patients, series
+from immunoreset.endpoints.scoring import exact, exact_series, outputs, score_record
+from immunoreset.endpoints.table import Patients, series
 from immunoreset.observables import unit_of
 
 KEY = "car_pk_nca"
@@ -63,11 +63,11 @@ def car_kinetics(table: pd.DataFrame, config: EndpointConfig) -> Part:
         return skipped(FAMILY, [observable])
     notes: list[str] = []
     rows: dict[int, dict] = {}
-    for patient, patient_rows in patients(table):
+    for patient, patient_rows in Patients(table):
         times, levels = series(patient_rows, observable)
         record = {
-            "times_d": times.tolist(),
-            "levels": levels.tolist(),
+            "times_d": exact_series(times),
+            "levels": [exact(level) for level in levels.tolist()],
             "lloq": config.car_lloq,
             "options": {"auc_method": config.car_auc_method},
         }

@@ -13,7 +13,7 @@ import pandas as pd
 
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
-from immunoreset.endpoints.table import patients
+from immunoreset.endpoints.table import Patients
 from immunoreset.endpoints.visits import baseline_position, follow_up, value_at, visit_positions
 
 FAMILY = "anti-dsDNA"
@@ -53,7 +53,7 @@ def anti_dsdna(table: pd.DataFrame, config: EndpointConfig) -> Part:
         return skipped(FAMILY, [OBSERVABLE])
     patient_rows: dict[int, dict] = {}
     visit_rows: dict[tuple[int, float], dict] = {}
-    for patient, rows in patients(table):
+    for patient, rows in Patients(table):
         baseline = value_at(rows, baseline_position(rows, config), OBSERVABLE)
         positions = visit_positions(rows, config)
         for day, position in positions.items():

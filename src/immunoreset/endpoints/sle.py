@@ -27,15 +27,17 @@ of the schedule; at the first visit that criterion is not evaluable.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from immunoreset.clinical import InstrumentResult
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part
-from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import TIME, patients
+from immunoreset.endpoints.scoring import Memo, outputs, score_record
+from immunoreset.endpoints.table import Patients, Rows
 from immunoreset.endpoints.visits import value_at, visit_positions
 
 FAMILY = "SLE activity"
@@ -71,29 +73,40 @@ JUDGEMENTS: dict[str, tuple[tuple[Column, ...], Callable[..., dict]]] = {
 """Instruments judged from the visit's SLEDAI: their columns and the record they are given."""
 
 
-def window_items(window: pd.DataFrame, config: EndpointConfig) -> list[str]:
-    """SLEDAI-2K descriptors present at some time of ``window`` (rows of one patient), sorted."""
+def presence(
+    patients: Patients, item_columns: list[str], config: EndpointConfig
+) -> dict[str, np.ndarray]:
+    """SLEDAI-2K descriptor -> running count of the table rows at which it is present.
+
+    ``count[stop] > count[start]`` tells whether the descriptor is present at some row of
+    ``start:stop``, so each visit window costs two lookups per descriptor however long it is.
+    """
     rules = (
         ("increased_dna_binding", "anti_dsdna", "above", config.anti_dsdna_positive_above),
         ("low_complement", "c3", "below", config.c3_lln_mg_dl),
         ("low_complement", "c4", "below", config.c4_lln_mg_dl),
         ("proteinuria", "proteinuria", "above", config.proteinuria_above_mg_g),
     )
-    items = {
-        item
+    tests = [
+        (item, patients.column(name) < limit if side == "below" else patients.column(name) > limit)
         for item, name, side, limit in rules
-        if name in window.columns
-        and (window[name] < limit if side == "below" else window[name] > limit).any()
-    }
-    items |= {
-        name.removeprefix(ITEM_PREFIX)
-        for name in window.columns
-        if name.startswith(ITEM_PREFIX) and (window[name] > 0).any()
-    }
-    return sorted(items)
+        if name in patients
+    ]
+    tests += [(name.removeprefix(ITEM_PREFIX), patients.column(name) > 0) for name in item_columns]
+    present: dict[str, np.ndarray] = {}
+    for item, hits in tests:
+        present[item] = present[item] | hits if item in present else hits
+    return {item: np.concatenate(([0], np.cumsum(hits))) for item, hits in present.items()}
 
 
-def clinical_inputs(rows: pd.DataFrame, position: int) -> dict[str, float]:
+def window_items(counts: dict[str, np.ndarray], window: slice) -> list[str]:
+    """SLEDAI-2K descriptors present at some row of ``window`` (table rows), sorted."""
+    return sorted(
+        item for item, count in counts.items() if count[window.stop] > count[window.start]
+    )
+
+
+def clinical_inputs(rows: Rows, position: int) -> dict[str, float]:
     """PGA and prednisolone dose at the visit, where the table gives them."""
     values = {name: value_at(rows, position, name) for name in CLINICAL_INPUTS}
     return {name: value for name, value in values.items() if value is not None}
@@ -115,29 +128,51 @@ def judged_instruments(table: pd.DataFrame, config: EndpointConfig, notes: list[
     return judged
 
 
+@dataclass(frozen=True)
+class Scoring:
+    """What every visit of one table is scored with.
+
+    Attributes:
+        config: the settings of the calculation.
+        judged: DORIS / LLDAS keys whose clinical inputs are given (:func:`judged_instruments`).
+        counts: the running counts of each descriptor (:func:`presence`).
+        notes: the family's notes, which records an instrument rejects are added to.
+        memo: outcomes of the records scored so far: visits with the same descriptors (and inputs)
+            make the same records.
+    """
+
+    config: EndpointConfig
+    judged: list[str]
+    counts: dict[str, np.ndarray]
+    notes: list[str]
+    memo: Memo = field(default_factory=dict)
+
+
 def visit_activity(
-    rows: pd.DataFrame,
-    position: int,
-    previous: list[str] | None,
-    judged: list[str],
-    config: EndpointConfig,
-    notes: list[str],
-    where: str,
+    rows: Rows, position: int, previous: list[str] | None, scoring: Scoring, where: str
 ) -> tuple[dict[str, Any], list[str] | None]:
-    """Scores of one visit, and its descriptors (``None`` when SLEDAI-2K could not be scored)."""
-    visit_time = rows[TIME].iat[position]
-    in_window = rows[TIME].between(visit_time - config.sledai_window_days, visit_time)
-    items = window_items(rows.loc[in_window], config)
+    """Scores of one visit, and its descriptors (``None`` when SLEDAI-2K could not be scored).
+
+    The window runs from ``sledai_window_days`` before the visit time up to it, both included;
+    the times are sorted, so it is a slice found by bisection.
+    """
+    config, notes, memo = scoring.config, scoring.notes, scoring.memo
+    visit_time = rows.times[position]
+    first = int(np.searchsorted(rows.times, visit_time - config.sledai_window_days))
+    items = window_items(
+        scoring.counts, slice(rows.span.start + first, rows.span.start + position + 1)
+    )
     record = {"items": items, "options": {"window_days": config.sledai_window_days}}
-    sledai = score_record("sledai_2k", record, config, notes, where)
+    sledai = score_record("sledai_2k", record, config, notes, where, memo)
     row = outputs(sledai, {"sledai_2k": "sledai_2k", "clinical_sledai": "clinical_sledai"})
     row["sledai_items"] = ";".join(items)
     if sledai is None:
         return row, None
     clinical = clinical_inputs(rows, position)
-    for key in judged:
+    for key in scoring.judged:
         columns, build = JUDGEMENTS[key]
-        result = score_record(key, build(sledai, items, previous) | clinical, config, notes, where)
+        record = build(sledai, items, previous) | clinical
+        result = score_record(key, record, config, notes, where, memo)
         row |= outputs(result, {column.name: column.name for column in columns})
     return row, items
 
@@ -155,8 +190,10 @@ def sle_activity(table: pd.DataFrame, config: EndpointConfig) -> Part:
         )
     notes = [f"{FAMILY}: SLEDAI-2K descriptors read from {', '.join(present)}"]
     judged = judged_instruments(table, config, notes)
+    patients = Patients(table)
+    scoring = Scoring(config, judged, presence(patients, item_columns, config), notes)
     visit_rows: dict[tuple[int, float], dict[str, Any]] = {}
-    for patient, rows in patients(table):
+    for patient, rows in patients:
         previous: list[str] | None = None
         for day, position in visit_positions(rows, config).items():
             if position is None:
@@ -164,7 +201,7 @@ def sle_activity(table: pd.DataFrame, config: EndpointConfig) -> Part:
                 continue
             where = f"patient {patient} day {day:g}"
             visit_rows[patient, day], previous = visit_activity(
-                rows, position, previous, judged, config, notes, where
+                rows, position, previous, scoring, where
             )
     columns = SLEDAI_COLUMNS + tuple(column for key in judged for column in JUDGEMENTS[key][0])
     return Part(visits=visit_rows, columns=columns, notes=tuple(notes))

@@ -21,7 +21,7 @@ import pandas as pd
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
 from immunoreset.endpoints.scoring import outputs, score_record
-from immunoreset.endpoints.table import patients, whole
+from immunoreset.endpoints.table import Patients, Rows, whole
 from immunoreset.endpoints.visits import baseline_position, value_at, visit_positions
 
 FAMILY = "SSc skin"
@@ -45,7 +45,7 @@ def rounded(value: float | None) -> int | None:
     return None if value is None else whole(value)
 
 
-def eustar_record(rows: pd.DataFrame, position: int | None, crp: str) -> dict[str, Any]:
+def eustar_record(rows: Rows, position: int | None, crp: str) -> dict[str, Any]:
     """EUSTAR-AI record of one visit; an undefined DLCO, CRP or mRSS makes it not evaluable."""
     record: dict[str, Any] = {
         "mrss": rounded(value_at(rows, position, OBSERVABLE)),
@@ -69,7 +69,7 @@ def ssc_activity(table: pd.DataFrame, config: EndpointConfig) -> Part:
     if not with_eustar:
         notes.append(f"{FAMILY}: EUSTAR-AI skipped, it needs dlco_pct_pred and a CRP column")
     visit_rows: dict[tuple[int, float], dict[str, Any]] = {}
-    for patient, rows in patients(table):
+    for patient, rows in Patients(table):
         baseline = value_at(rows, baseline_position(rows, config), OBSERVABLE)
         for day, position in visit_positions(rows, config).items():
             where = f"patient {patient} day {day:g}"

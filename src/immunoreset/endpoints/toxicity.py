@@ -35,13 +35,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from immunoreset.clinical import InstrumentInputError, score
+from immunoreset.clinical import InstrumentInputError
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
-from immunoreset.endpoints.scoring import merged
-from immunoreset.endpoints.table import TIME, patients, whole
+from immunoreset.endpoints.scoring import attempt
+from immunoreset.endpoints.table import TIME, Patients, Rows, whole
 
 NON_VASOPRESSIN_AGENTS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine")
 OXYGEN_DEVICES = ("none", "blow_by", "facemask", "cpap", "mechanical_ventilation")
@@ -151,8 +152,35 @@ def columns(syndrome: Syndrome) -> tuple[Column, ...]:
     )
 
 
+def age_years(rows: Rows, config: EndpointConfig) -> float:
+    """The patient's first defined ``age_years``, else ``config.icans_age_years``."""
+    if "age_years" in rows:
+        ages = rows["age_years"]
+        defined = ages[~np.isnan(ages)]
+        if len(defined):
+            return float(defined[0])
+    return config.icans_age_years
+
+
+def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First row of each distinct row of ``matrix`` (no NaN), and the group of every row.
+
+    Rows compare by value, as dict keys do (``-0.0`` equals ``0.0``), so scoring the first row of
+    each group once scores the same records as a per-row cache, at numpy speed: a course has one
+    assessment per output time, and most of them repeat an earlier one.
+    """
+    values = np.ascontiguousarray(matrix + 0.0)  # -0.0 + 0.0 is 0.0
+    keys = values.view(np.dtype((np.void, values.itemsize * values.shape[1]))).ravel()
+    _, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    return first, group
+
+
 def grade_course(table: pd.DataFrame, config: EndpointConfig, syndrome: Syndrome) -> Part:
-    """Grade every output time from day 0 of every patient and summarise the course."""
+    """Grade every output time from day 0 of every patient and summarise the course.
+
+    Each distinct assessment is graded once per table: the rows of equal age and inputs first
+    (:func:`distinct_rows`), then the equal records they make (see ``grade``).
+    """
     missing = [name for name in syndrome.required if name not in table.columns]
     if missing:
         return skipped(syndrome.family, missing)
@@ -161,42 +189,54 @@ def grade_course(table: pd.DataFrame, config: EndpointConfig, syndrome: Syndrome
     notes: list[str] = []
     if lacking:
         notes.append(f"{syndrome.family}: no {', '.join(lacking)} column; graded as absent")
-    inputs = config.instrument_inputs.get(syndrome.key, {})
-    cache: dict[tuple[float, ...], int | str] = {}
+    grades: dict[str, int | str] = {}
 
-    def grade(values: dict[str, float], age_years: float) -> int | str:
-        """Grade of one time point, or the reason it could not be graded."""
-        key = (age_years, *values.values())
-        if key not in cache:
-            try:
-                record = merged(inputs, syndrome.record(values, age_years))
-                cache[key] = score(syndrome.key, record).outputs["grade"]
-            except InstrumentInputError as exc:
-                cache[key] = str(exc)
-        return cache[key]
+    def grade(values: list[float], age: float) -> int | str:
+        """Grade of one time point, or the reason it could not be graded.
 
+        Different inputs often make the same record (a continuous ICE score rounds to a few whole
+        points), so each record is graded once: the instrument is a pure function of it, and its
+        repr identifies it (floats print exactly). Only the grade is kept, not the whole result.
+        """
+        try:
+            record = syndrome.record(dict(zip(used, values, strict=True)), age)
+        except InstrumentInputError as exc:
+            return str(exc)
+        index = repr(record)
+        if index not in grades:
+            outcome = attempt(syndrome.key, record, config)
+            ok = not isinstance(outcome, InstrumentInputError)
+            grades[index] = outcome["grade"] if ok else str(outcome)
+        return grades[index]
+
+    patients = Patients(table)
+    starts = [span.start for _, span in patients.spans]
+    ages = [age_years(patient_rows, config) for _, patient_rows in patients]
+    times = patients.column(TIME)
+    values = np.column_stack([patients.column(name) for name in used])
+    # Table rows that are assessed, the patient (index) of each, and its grade or problem.
+    assessed = np.flatnonzero((times >= 0) & ~np.isnan(values).any(axis=1))
+    owner = np.searchsorted(starts, assessed, "right") - 1
+    first, group = distinct_rows(np.column_stack([np.take(ages, owner), values[assessed]]))
+    readings = values[assessed[first]].tolist()
+    outcomes = np.array(
+        [grade(reading, ages[owner[i]]) for reading, i in zip(readings, first, strict=True)],
+        dtype=object,
+    )
+    failed = np.array([isinstance(outcome, str) for outcome in outcomes], dtype=bool)[group]
+    outcomes = outcomes[group]
+    bounds = np.searchsorted(assessed, [*starts, len(times)])  # each patient's assessed rows
     rows: dict[int, dict[str, Any]] = {}
-    for patient, patient_rows in patients(table):
-        age_years = config.icans_age_years
-        if "age_years" in patient_rows.columns and patient_rows["age_years"].notna().any():
-            age_years = float(patient_rows["age_years"].dropna().iat[0])
-        assessed = patient_rows.loc[patient_rows[TIME] >= 0, [TIME, *used]].dropna()
-        times: list[float] = []
-        grades: list[int] = []
-        problems: list[str] = []
-        for time, *values in assessed.itertuples(index=False):
-            result = grade(dict(zip(used, map(float, values), strict=True)), age_years)
-            if isinstance(result, str):
-                problems.append(result)
-            else:
-                times.append(float(time))
-                grades.append(result)
-        if problems:
+    for index, (patient, _) in enumerate(patients.spans):
+        here = slice(bounds[index], bounds[index + 1])
+        graded, problems = ~failed[here], outcomes[here][failed[here]]
+        if len(problems):
             notes.append(
                 f"patient {patient}: {syndrome.key}: {len(problems)} time points not graded, "
                 f"first: {problems[0]}"
             )
-        summary = course(times, grades)
+        graded_times = times[assessed[here][graded]].tolist()
+        summary = course(graded_times, outcomes[here][graded].tolist())
         rows[patient] = {f"{syndrome.prefix}_{name}": value for name, value in summary.items()}
     return Part(patient=rows, columns=columns(syndrome), notes=tuple(notes))
 
@@ -217,13 +257,13 @@ def treatments(table: pd.DataFrame, config: EndpointConfig) -> Part:
     if not present:
         return skipped("treatments", list(TREATMENTS))
     rows: dict[int, dict[str, Any]] = {}
-    for patient, patient_rows in patients(table):
+    for patient, patient_rows in Patients(table):
         row: dict[str, Any] = {}
         for name in present:
             drug = name.removesuffix("_given")
-            given = patient_rows.loc[patient_rows[name] >= 0.5, TIME]
+            given = patient_rows.times[patient_rows[name] >= 0.5]
             row[f"{drug}_used"] = bool(len(given))
-            row[f"{drug}_day"] = float(given.iat[0]) if len(given) else None
+            row[f"{drug}_day"] = float(given[0]) if len(given) else None
         rows[patient] = row
     columns: list[Column] = []
     for name in present:

@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from immunoreset.endpoints.config import EndpointConfig
-from immunoreset.endpoints.table import TIME, nearest
+from immunoreset.endpoints.table import Rows, nearest
 
 
-def visit_positions(rows: pd.DataFrame, config: EndpointConfig) -> dict[float, int | None]:
+def visit_positions(rows: Rows, config: EndpointConfig) -> dict[float, int | None]:
     """Visit day -> row position of the sample it reads (``None``: no output time close enough)."""
-    times = rows[TIME].to_numpy(dtype=float)
-    return {day: nearest(times, day, config.visit_tolerance_d) for day in config.visits}
+    return {day: nearest(rows.times, day, config.visit_tolerance_d) for day in config.visits}
 
 
-def baseline_position(rows: pd.DataFrame, config: EndpointConfig) -> int | None:
+def baseline_position(rows: Rows, config: EndpointConfig) -> int | None:
     """Row position of the baseline sample (the visit rule applied to ``config.baseline_day``)."""
-    return nearest(rows[TIME].to_numpy(dtype=float), config.baseline_day, config.visit_tolerance_d)
+    return nearest(rows.times, config.baseline_day, config.visit_tolerance_d)
 
 
-def value_at(rows: pd.DataFrame, position: int | None, name: str) -> float | None:
+def value_at(rows: Rows, position: int | None, name: str) -> float | None:
     """Value of column ``name`` at row ``position``; ``None`` without sample, column or value."""
-    if position is None or name not in rows.columns:
+    if position is None or name not in rows:
         return None
-    value = float(rows[name].iat[position])
+    value = float(rows[name][position])
     return None if math.isnan(value) else value
 
 

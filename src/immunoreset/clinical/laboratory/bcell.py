@@ -62,6 +62,15 @@ def _sample_value(value: object) -> Decimal | str:
     return number
 
 
+def below_lloq(value: Decimal | str) -> bool:
+    """Whether a validated sample value is ``<LLOQ``, the only text :func:`_sample_value` keeps.
+
+    Told by type, not by ``value == LLOQ``: comparing a Decimal with text makes ``decimal`` ask
+    ``numbers.Rational``, which would cost more than the rest of scoring a long series.
+    """
+    return isinstance(value, str)
+
+
 SampleValue = Annotated[Decimal | str, PlainValidator(_sample_value)]
 Threshold = Annotated[Decimal, Field(gt=0)]
 
@@ -150,7 +159,7 @@ def score(record: Mapping[str, Any] | BCellRecord) -> InstrumentResult:
     rec = parse_record(BCellRecord, record)
     days, values, days_field, values_field = sample_lists(rec)
     recovery = recovery_threshold(rec)
-    levels_in = [Decimal(0) if value == LLOQ else value for value in values]
+    levels_in = [Decimal(0) if below_lloq(value) else value for value in values]
     if rec.unit == "percent_of_lymphocytes":
         check_percentages(rec, levels_in, values_field)
     else:
@@ -162,7 +171,7 @@ def score(record: Mapping[str, Any] | BCellRecord) -> InstrumentResult:
         "aplasia_threshold": plain(rec.aplasia_threshold),
         "recovery_threshold": plain(recovery),
     }
-    components = {"samples_used": len(series), "below_lloq": sum(v == LLOQ for v in values)}
+    components = {"samples_used": len(series), "below_lloq": sum(map(below_lloq, values))}
     onset = next((i for i, level in enumerate(levels) if level < rec.aplasia_threshold), None)
     if onset is None:
         outputs = dict.fromkeys(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import TypeVar
 
 from immunoreset.clinical.core import InstrumentInputError, Record
@@ -49,12 +50,13 @@ def timed_series(
         raise InstrumentInputError(
             values_field, len(values), f"as many entries as {times_field} ({len(times)})"
         )
-    seen: set[Decimal] = set()
-    for time in times:
-        if time in seen:
-            raise InstrumentInputError(times_field, time, "each time at most once")
-        seen.add(time)
+    if len(set(times)) < len(times):  # one set for a valid series; the loop names the repeat
+        seen: set[Decimal] = set()
+        for time in times:
+            if time in seen:
+                raise InstrumentInputError(times_field, time, "each time at most once")
+            seen.add(time)
     return sorted(
         ((time, value) for time, value in zip(times, values, strict=True) if time >= 0),
-        key=lambda pair: pair[0],
+        key=itemgetter(0),
     )

@@ -155,7 +155,8 @@ def score(record: Mapping[str, Any] | PkRecord) -> InstrumentResult:
     cmax = max(quantified.values())
     tmax = min(t for t, c in quantified.items() if c == cmax)
     tlast = max(quantified)
-    profile = [(t, quantified.get(t, Decimal(0))) for t, _ in series]
+    zero = Decimal(0)
+    profile = [(t, quantified.get(t, zero)) for t, _ in series]
     auc = auc_to(profile, AUC_END_DAY, method)
     t_half, lambda_z = half_life(rec.half_life_points, quantified, tmax)
     return InstrumentResult(
