@@ -84,13 +84,15 @@ def setting(name: str) -> Setting:
 
 def _sbml(s: Setting) -> str:
     params, events = s.inputs(np.arange(1))
-    return export_sbml(s.model, events, params[0])
+    return export_sbml(s.model, events, params[0], s.t_start)
 
 
 def _roadrunner(s: Setting, sbml: str, rtol: float, atol: float):
     import roadrunner
 
-    rr = roadrunner.RoadRunner(sbml)
+    options = roadrunner.LoadSBMLOptions()
+    options.setLLVMBackend(roadrunner.LoadSBMLOptions.LLJIT)  # compiles large models far faster
+    rr = roadrunner.RoadRunner(sbml, options)
     rr.integrator.relative_tolerance = rtol
     for sid, state in zip(state_ids(s.model), s.model.states, strict=True):
         rr.integrator.setIndividualTolerance(sid, atol * state.atol_scale)

@@ -6,9 +6,14 @@ second copy of a model exists to drift from the first. Each function is re-bound
 which ``math`` and the ``max``/``min``/``abs`` builtins act on symbols, ``np`` makes object arrays
 for scratch space, and the compiled helpers it calls are re-bound the same way.
 
-Discrete switch modes stay numbers (the caller evaluates each combination), so ``if mode[k] >
-0.5`` keeps working; a branch on a *state* value cannot be evaluated on symbols and raises
-:class:`SymbolicError` naming the function.
+Discrete switch modes are symbols where a model only multiplies by them, and numbers where it
+branches on them (the caller then evaluates each combination, so ``if mode[k] > 0.5`` keeps
+working; a mode is compared with ``<`` or ``>``, never ``==``, which sympy answers structurally).
+A test of a parameter against a number is decided by its value (:class:`Valued`). A branch on a
+state or on time is written in the model with the helpers of :mod:`immunoreset.model.kernel`:
+:func:`~immunoreset.model.kernel.where` becomes ``sp.Piecewise`` and a
+:func:`~immunoreset.model.kernel.shortcut` test is False (the full path). A plain ``if`` on a state
+cannot be evaluated on symbols and raises :class:`SymbolicError` naming the function.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+
+from immunoreset.model import kernel as compiled
 
 TIME = sp.Symbol("time")
 
@@ -59,12 +66,29 @@ class _NumpyShim:
     minimum = staticmethod(_min)
 
 
+def _where(condition: Any, if_true: Any, if_false: Any) -> Any:
+    """:func:`immunoreset.model.kernel.where` on symbols: the chosen value where the condition is
+    decided (by numbers or by a parameter's value), else a ``Piecewise``."""
+    if isinstance(condition, bool | np.bool_ | sp.logic.boolalg.BooleanAtom):
+        return if_true if condition else if_false
+    return sp.Piecewise((if_true, condition), (if_false, True))
+
+
+def _full_path(*args: Any) -> bool:
+    """A :func:`immunoreset.model.kernel.shortcut` test on symbols: never skip."""
+    return False
+
+
 _OVERRIDES = {"math": _MATH, "np": _NumpyShim(), "max": _max, "min": _min, "abs": sp.Abs}
 
 
 def symbolic(fn: Callable[..., Any], memo: dict[int, Any] | None = None) -> Callable[..., Any]:
     """``fn`` (a compiled model function or plain function) re-bound to work on symbols."""
     py = getattr(fn, "py_func", fn)
+    if py is compiled.where.py_func:
+        return _where
+    if py in compiled.SHORTCUTS:
+        return _full_path
     if not isinstance(py, types.FunctionType):
         return fn
     memo = {} if memo is None else memo
@@ -103,7 +127,8 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             if "truth value" in str(exc) or "cannot determine" in str(exc):
                 raise SymbolicError(
                     f"{fn.__name__}: branches on a state or parameter value ({exc}); write it"
-                    " with max/min or a model switch so it can be exported"
+                    " with max/min, immunoreset.model.kernel.where or a model switch so it can be"
+                    " exported"
                 ) from None
             raise
 
@@ -140,6 +165,10 @@ class Valued(sp.Symbol):
 
     def __gt__(self, other: Any) -> Any:
         return self._decide(other, lambda a, b: a > b, super().__gt__)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        """Rounded by value: a parameter that selects a level (an ASTCT grade) is structural."""
+        return round(self.value, ndigits)
 
 
 def symbols(names: tuple[str, ...] | list[str], values: Any = None) -> np.ndarray:

@@ -30,17 +30,24 @@ from immunoreset.model.models.integrated import car, tumour
 AVOGADRO = 6.02214076e23
 MOLAR_TO_PER_UL = AVOGADRO * 1e-6
 N_ANTIGENS = 3
+SMALLEST = 5e-324
+"""The smallest positive float: ``max(x, SMALLEST)`` is ``x`` for every positive ``x``."""
 RECEPTORS = (car.REC_CD19, car.REC_CD20, car.REC_BCMA)
 AFFINITIES = (car.KD_CD19, car.KD_CD20, car.KD_BCMA)
 
 
 @kernel
 def fractions(r: float, a: float, kd: float) -> tuple[float, float]:
-    """Equilibrium ``(C/R, C/A)`` of one receptor-ligand pair (molecules per uL)."""
+    """Equilibrium ``(C/R, C/A)`` of one receptor-ligand pair (molecules per uL, none negative).
+
+    The denominator is at least ``r + a + kd``, so it vanishes only with no receptor, no antigen
+    and no ``Kd``, where both fractions are 0. Dividing by ``max(root, SMALLEST)`` gives that 0
+    (``0 / SMALLEST``) and leaves every other value as it is, without a branch on the state that
+    the exported equations would have to carry as a ``piecewise``.
+    """
     root = r + a + kd + math.sqrt((r - a) ** 2 + kd * (kd + 2.0 * r + 2.0 * a))
-    if root <= 0.0:
-        return 0.0, 0.0
-    return 2.0 * a / root, 2.0 * r / root
+    safe = max(root, SMALLEST)
+    return 2.0 * a / safe, 2.0 * r / safe
 
 
 @kernel

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from immunoreset.model.core import State
-from immunoreset.model.kernel import kernel
+from immunoreset.model.kernel import kernel, where
 from immunoreset.model.models.integrated import body, car, conditioning
 from immunoreset.model.models.integrated.frame import CELL_ATOL_SCALE, block
 
@@ -136,9 +136,8 @@ def feedback(x: float, gain: float) -> float:
     cells); above baseline it continues smoothly as ``x^-gain`` (same value and slope at ``x = 1``)
     instead of a kink at the pre-treatment state, where a solver's Jacobian would be one-sided.
     """
-    if x < 1.0:
-        return 1.0 + gain * (1.0 - x)
-    return x ** (-gain)
+    # Both branches are computed (see where): x ** -gain is inf at x = 0, never an error.
+    return where(x < 1.0, 1.0 + gain * (1.0 - x), x ** (-gain))
 
 
 @kernel

@@ -48,7 +48,7 @@ import math
 import numpy as np
 
 from immunoreset.model.core import State
-from immunoreset.model.kernel import kernel
+from immunoreset.model.kernel import kernel, shortcut
 from immunoreset.model.models.integrated import body, host
 from immunoreset.model.models.integrated.frame import CELL_ATOL_SCALE, block
 
@@ -147,11 +147,13 @@ def slot_param(p: np.ndarray, slot: int, which: int) -> float:
     return p[SLOT_P0 + slot * N_SLOT_PARAMETERS + which]
 
 
-@kernel
+@shortcut
 def slot_empty(y: np.ndarray, slot: int) -> bool:
     """True when a slot has no CAR cells and no stimulation history (a product not given, or not
     yet): its derivatives and the antigen it binds are then exactly zero, so the right-hand side
-    skips it (a single-product run costs half the CAR and binding work)."""
+    skips it (a single-product run costs half the CAR and binding work). The full path gives the
+    same zeros (every term of :func:`rhs` for the slot, and the share of each antigen it binds, is
+    a multiple of its cells or of its history), so the exported equations always take it."""
     for i in range(CAR0 + slot * SLOT_STATES, CAR0 + (slot + 1) * SLOT_STATES):
         if y[i] != 0.0:
             return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from immunoreset.model.kernel import kernel
+from immunoreset.model.kernel import kernel, where
 from immunoreset.model.models.integrated import (
     antibodies,
     car,
@@ -97,8 +97,8 @@ def observe(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     out[O_PTU] = sle.proteinuria(y, p)
     clinical = sle.clinical_activity(y, p)
     out[O_ACTIVITY] = clinical / 12.0
-    out[O_ARTHRITIS] = 1.0 if y[sle.MUSC] > p[sle.ITEM_THRESHOLD] else 0.0
-    out[O_HEMATURIA] = 1.0 if y[sle.RENAL] > p[sle.ITEM_THRESHOLD] else 0.0
+    out[O_ARTHRITIS] = where(y[sle.MUSC] > p[sle.ITEM_THRESHOLD], 1.0, 0.0)
+    out[O_HEMATURIA] = where(y[sle.RENAL] > p[sle.ITEM_THRESHOLD], 1.0, 0.0)
     out[O_PGA] = min(3.0, p[sle.PGA_PER_POINT] * clinical)
     out[O_PRED] = sle.prednisolone(t, p)
     out[O_TUMOUR] = tumour.total(y, p)
@@ -114,5 +114,5 @@ def observe(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     out[O_ICE] = toxicity.ice_score(y)
     out[O_CONSCIOUS] = toxicity.consciousness(y)
     out[O_TOCI] = management.toci_concentration(y, p)
-    out[O_TOCI_GIVEN] = 1.0 if y[management.TOCI_CLOCK] > 0.0 else 0.0
-    out[O_STEROID_GIVEN] = 1.0 if y[management.STEROID_CLOCK] > 0.0 else 0.0
+    out[O_TOCI_GIVEN] = where(y[management.TOCI_CLOCK] > 0.0, 1.0, 0.0)
+    out[O_STEROID_GIVEN] = where(y[management.STEROID_CLOCK] > 0.0, 1.0, 0.0)

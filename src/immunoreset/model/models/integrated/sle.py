@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from immunoreset.model.core import State
-from immunoreset.model.kernel import kernel
+from immunoreset.model.kernel import kernel, where
 from immunoreset.model.models.integrated import antibodies, body
 from immunoreset.model.models.integrated.frame import block
 
@@ -101,7 +101,7 @@ def clinical_activity(y: np.ndarray, p: np.ndarray) -> float:
 def prednisolone(t: float, p: np.ndarray) -> float:
     """Taper policy: linear from ``pred_start_mg`` at day 0 to ``pred_end_mg`` at
     ``pred_taper_days``, constant after (``pred_start_mg`` before day 0)."""
-    if t <= 0.0 or p[PRED_TAPER_DAYS] <= 0.0:
-        return p[PRED_START] if t <= 0.0 else p[PRED_END]
+    if p[PRED_TAPER_DAYS] <= 0.0:  # no taper: a step at day 0
+        return where(t <= 0.0, p[PRED_START], p[PRED_END])
     f = min(t / p[PRED_TAPER_DAYS], 1.0)
-    return p[PRED_START] + (p[PRED_END] - p[PRED_START]) * f
+    return where(t <= 0.0, p[PRED_START], p[PRED_START] + (p[PRED_END] - p[PRED_START]) * f)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from immunoreset.model.core import State
-from immunoreset.model.kernel import kernel
+from immunoreset.model.kernel import kernel, where
 from immunoreset.model.models.integrated import cytokines, management
 from immunoreset.model.models.integrated.frame import block
 
@@ -114,12 +114,11 @@ def temperature(y: np.ndarray, p: np.ndarray) -> float:
 def signs(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
     """(hypotension 0/1, vasopressors other than vasopressin, oxygen level 0-3) at severity S."""
     s = y[CRS]
-    hypotension = 1.0 if s >= p[S_HYPOTENSION] else 0.0
-    pressors = (1.0 if s >= p[S_VASOPRESSOR] else 0.0) + (1.0 if s >= p[S_VASOPRESSORS2] else 0.0)
+    hypotension = where(s >= p[S_HYPOTENSION], 1.0, 0.0)
+    pressors = where(s >= p[S_VASOPRESSOR], 1.0, 0.0) + where(s >= p[S_VASOPRESSORS2], 1.0, 0.0)
     oxygen = 0.0
     for threshold in (p[S_O2_LOW], p[S_O2_HIGH], p[S_PPV]):
-        if s >= threshold:
-            oxygen += 1.0
+        oxygen += where(s >= threshold, 1.0, 0.0)
     return hypotension, pressors, oxygen
 
 
@@ -132,6 +131,5 @@ def ice_score(y: np.ndarray) -> float:
 def consciousness(y: np.ndarray) -> float:
     level = 0.0
     for threshold in CONSCIOUSNESS_LADDER:
-        if y[ICANS] >= threshold:
-            level += 1.0
+        level += where(y[ICANS] >= threshold, 1.0, 0.0)
     return level
