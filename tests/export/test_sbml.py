@@ -117,15 +117,19 @@ def _noop(*args):
     pass
 
 
-def test_a_branch_on_a_state_is_a_clear_error() -> None:
-    model = Model(
-        name="branchy", title="t", reference="t", description="t",
+def _one_state_model(name: str, rhs, k: float) -> Model:
+    return Model(
+        name=name, title="t", reference="t", description="t",
         states=(State("x", "1", "x"),),
-        parameters=(Parameter("k", 1.0, "1/day", "k", "test", "H"),),
+        parameters=(Parameter("k", k, "1", "k", "test", "H"),),
         inputs=(DoseInput("car_t_cells", "cells", "unused"),), observables=("car_t_blood",),
-        switch_names=(), initial_state=_noop, rhs=_branchy_rhs, switches=_noop, dose=_noop,
+        switch_names=(), initial_state=_noop, rhs=rhs, switches=_noop, dose=_noop,
         observe=_noop,
     )  # fmt: skip
+
+
+def test_a_branch_on_a_state_is_a_clear_error() -> None:
+    model = _one_state_model("branchy", _branchy_rhs, 1.0)
     with pytest.raises(SbmlExportError, match="branches on a state or parameter value"):
         export_sbml(model)
 
@@ -136,14 +140,7 @@ def _where_rhs(t, y, p, mode, dydt):
 
 
 def test_a_branch_written_with_where_is_a_piecewise() -> None:
-    model = Model(
-        name="stepped", title="t", reference="t", description="t",
-        states=(State("x", "1", "x"),),
-        parameters=(Parameter("k", 0.5, "1", "k", "test", "H"),),
-        inputs=(DoseInput("car_t_cells", "cells", "unused"),), observables=("car_t_blood",),
-        switch_names=(), initial_state=_noop, rhs=_where_rhs, switches=_noop, dose=_noop,
-        observe=_noop,
-    )  # fmt: skip
+    model = _one_state_model("stepped", _where_rhs, 0.5)
     dydt = np.zeros(1)
     _where_rhs(0.0, np.array([1.0]), np.array([0.5]), np.zeros(0), dydt)
     assert dydt[0] == 0.0  # compiled: the plain branch
