@@ -10,15 +10,16 @@ Erlangen dose and lymphodepletion) and the integrated model (the Erlangen 4-1BB 
 its population variability, seed 1: fludarabine and cyclophosphamide from day -5, daily outputs
 from day -6 to 730). libRoadRunner (SBML compiled by LLVM, CVODE)
 simulates our SBML export (``immunoreset export``): per patient, the parameter values and dose
-amounts are set and the model is ``reset()`` (changing initial values with ``init`` would
-recompile), with the absolute tolerance as a vector scaled per state like the engine's. Both run
-at the same rtol = atol, thread for thread: the engine with 1 and 2 numba threads, libRoadRunner in
-1 process and in 2 processes (its API has no parallel simulate), and libRoadRunner once more at
-``--matched-tol`` (default 1e-8), where its error is no larger than the engine's at ``--tol``:
-speed at matched accuracy. Repeats are interleaved. Accuracy: each method's worst relative error
-on a subsample against a tight reference (the engine at rtol = atol = 1e-10; relative to
-max(|value|, 1e-6 x the output's largest value); outputs that stay exactly zero are reported by
-their largest absolute value instead).
+amounts are set and the model is reset (``resetAll()`` before, so that switch modes set by the
+previous patient's events do not carry over, and ``reset()`` after; changing initial values with
+``init`` would recompile), with the absolute tolerance as a vector scaled per state like the
+engine's. Both run at the same rtol = atol, thread for thread: the engine with 1 and 2 numba
+threads, libRoadRunner in 1 process and in 2 processes (its API has no parallel simulate), and
+libRoadRunner once more at ``--matched-tol`` (default 1e-8): speed at about the engine's
+accuracy (both errors are reported, so the match can be checked). Repeats are interleaved.
+Accuracy: each method's worst relative error on a subsample against a tight reference (the engine
+at rtol = atol = 1e-10; relative to max(|value|, 1e-6 x the output's largest value); outputs that
+stay exactly zero are reported by their largest absolute value instead).
 
 Writes ``benchmarks/results/roadrunner_MODEL.json`` and ``benchmarks/results/roadrunner_MODEL.md``.
 """
@@ -119,6 +120,10 @@ def _rr_patients(args: tuple[str, str, np.ndarray, float, float]) -> tuple[np.nd
     rr.simulate(*grid)  # warm-up, discarded
     start = time.perf_counter()
     for i in range(len(ids)):
+        # resetAll first: reset() alone keeps the switch modes that events of the previous patient
+        # set (global parameters without a rate rule), so one patient's tocilizumab would start
+        # the next patient's too.
+        rr.resetAll()
         rr.setValues(names, [*params[i], *events.amounts[i]])
         rr.reset()
         out[i] = np.asarray(rr.simulate(*grid))[:, 1:]
