@@ -225,7 +225,7 @@ def test_rodas4_step_has_order_four() -> None:
             kern._rhs(t, y, p, mode, work["f0"])
             kern.jacobian(t, y, p, mode, work["f0"], np.array([1e-12]), jac, work["ytmp"],
                           work["ftmp"], colours.colour_ptr, colours.colour_cols, colours.col_ptr,
-                          colours.row_idx)  # fmt: skip
+                          colours.row_idx, 0)  # fmt: skip
             assert kern.rodas_step(t, y, p, mode, work["f0"], work["dfdt"], jac, h, work["ynew"],
                                    work["err"], work["work"], lu, piv, nz,
                                    colours.lu_plan.arrays, np.ones(n), k, work["ytmp"],

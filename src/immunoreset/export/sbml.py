@@ -25,14 +25,13 @@ than as an SBML unit definition, which would misstate units such as ``percent`` 
 from __future__ import annotations
 
 import html
-import itertools
 from typing import Any
 
 import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from immunoreset.export.symbolic import TIME, SymbolicError, symbolic, symbols
+from immunoreset.export.symbolic import TIME, SymbolicError, rates, symbolic, symbols
 from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
 from immunoreset.therapy.regimen import DosingEvents
@@ -127,48 +126,6 @@ def state_ids(model: Model) -> list[str]:
     return [s.name + "_state" if s.name in taken else s.name for s in model.states]
 
 
-def _rates(model: Model, values: np.ndarray) -> list[Any]:
-    """d state/dt for every state, as one expression over all switch-mode combinations.
-
-    A model that uses its modes as numbers (a factor 0 or 1) is traced once with the mode
-    parameters as symbols; one that branches on a mode (``if mode[k] > 0.5``) is traced once per
-    combination of modes, joined by a ``piecewise`` on the modes. The first writes each rate once
-    instead of once per combination: libRoadRunner, which compiles every expression in full,
-    compiles the integrated model's rates (two switches) in 20 s instead of ten minutes.
-    """
-    n = model.n_states
-    y, p = symbols(state_ids(model)), symbols(list(model.parameter_names), values)
-    rhs = symbolic(model.rhs)
-    if model.switch_names:
-        dydt = np.zeros(n, dtype=object)
-        try:
-            rhs(TIME, y, p, symbols(_mode_ids(model)), dydt)
-            return [sp.sympify(v) for v in dydt]
-        except SymbolicError:
-            pass
-    combos = list(itertools.product((0.0, 1.0), repeat=len(model.switch_names)))
-    per_combo = []
-    for combo in combos:
-        dydt = np.zeros(n, dtype=object)
-        rhs(TIME, y, p, np.array(combo), dydt)
-        per_combo.append([sp.sympify(v) for v in dydt])
-    modes = [sp.Symbol(m) for m in _mode_ids(model)]
-    rates = []
-    for i in range(n):
-        exprs = [c[i] for c in per_combo]
-        if all(e == exprs[0] for e in exprs):
-            rates.append(exprs[0])
-            continue
-        branches = []
-        for combo, expr in zip(combos, exprs, strict=True):
-            cond = sp.And(*[(m > 0.5) if v > 0.5 else (m < 0.5) for m, v in zip(modes, combo,
-                            strict=True)])  # fmt: skip
-            branches.append((expr, cond))
-        branches[-1] = (branches[-1][0], sp.true)
-        rates.append(sp.Piecewise(*branches))
-    return rates
-
-
 def _notes(text: str) -> str:
     return f'<body xmlns="http://www.w3.org/1999/xhtml"><p>{html.escape(text)}</p></body>'
 
@@ -233,7 +190,7 @@ def export_sbml(
     if clashes:
         raise SbmlExportError(f"model {model.name}: identifiers used twice: {', '.join(clashes)}")
     try:
-        rates = _rates(model, values)
+        dydt = rates(model, values, state_ids(model), _mode_ids(model))
         y, p = symbols(state_ids(model)), symbols(list(model.parameter_names), values)
         y0 = np.zeros(model.n_states, dtype=object)
         symbolic(model.initial_state)(p, y0)
@@ -263,7 +220,7 @@ def export_sbml(
         _parameter(m, param.name, value, True,
                    f"{param.meaning} [{param.unit}]. Source: {param.source}. "
                    f"Confidence: {param.confidence}.")  # fmt: skip
-    for sid, state, rate, init in zip(state_ids(model), model.states, rates, y0, strict=True):
+    for sid, state, rate, init in zip(state_ids(model), model.states, dydt, y0, strict=True):
         par = _parameter(m, sid, 0.0, False, f"state: {state.description} [{state.unit}]")
         par.setName(state.name)
         rule = m.createRateRule()

@@ -12,13 +12,15 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
+from immunoreset.simulate.analytic import analytic_jacobian
 from immunoreset.simulate.kernels import colouring_for, dormant_for, kernel_for
-from immunoreset.simulate.sparsity import dosed_states
+from immunoreset.simulate.sparsity import Colouring, dosed_states
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
 
@@ -36,6 +38,9 @@ class SolverSettings:
         h_max: largest step (day); ``inf`` = limited only by accuracy.
         sparse_jacobian: build the Jacobian from the model's probed sparsity pattern with column
             colouring (see :mod:`.sparsity`); ``False`` perturbs every column separately.
+        jacobian: ``"analytic"`` (differentiated from the model's equations and compiled, see
+            :mod:`.analytic`; for patients and models it does not apply to, and without a sparse
+            pattern, finite differences are used) or ``"finite-difference"``.
     """
 
     method: str = "rodas4"
@@ -45,10 +50,15 @@ class SolverSettings:
     h_init: float = 1e-3
     h_max: float = math.inf
     sparse_jacobian: bool = True
+    jacobian: Literal["analytic", "finite-difference"] = "analytic"
 
     def __post_init__(self) -> None:
         if self.method != "rodas4":
             raise ValueError(f"solver.method: got {self.method!r}; allowed: 'rodas4'")
+        if self.jacobian not in ("analytic", "finite-difference"):
+            raise ValueError(
+                f"solver.jacobian: got {self.jacobian!r}; allowed: 'analytic', 'finite-difference'"
+            )
         for name in ("rtol", "atol", "h_init", "h_max"):
             v = getattr(self, name)
             if not v > 0:
@@ -170,6 +180,9 @@ def simulate(
         for rows, dormant in _dormant_groups(model, params, events, p_pattern):
             colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant)
             whole = len(rows) == n
+            addresses = _jacobian_addresses(
+                model, settings, p_pattern, colours, params if whole else params[rows]
+            )
             sub = (out, stats, status) if whole else (out[rows], stats[rows], status[rows])
             with _threads_at_most(len(rows)):
                 kernel.solve_batch(
@@ -179,7 +192,7 @@ def simulate(
                     t_out, settings.rtol, model.absolute_tolerances(settings.atol),
                     settings.h_init, settings.h_max, settings.max_steps, model.autonomous,
                     colours.colour_ptr, colours.colour_cols, colours.col_ptr, colours.row_idx,
-                    colours.lu_plan.arrays, *sub,
+                    colours.lu_plan.arrays, addresses, *sub,
                 )  # fmt: skip
             if not whole:
                 out[rows], stats[rows], status[rows] = sub
@@ -212,6 +225,19 @@ def simulate_chunks(
         ids = np.arange(start, min(start + chunk_size, n_patients))
         params = make_params(ids)
         yield simulate(model, params, make_events(params), t_out, settings, t_start, ids)
+
+
+def _jacobian_addresses(
+    model: Model, settings: SolverSettings, p_pattern: np.ndarray, colours: Colouring,
+    params: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Each patient's analytic Jacobian (its address), or 0 for finite differences."""
+    addresses = np.zeros(len(params), dtype=np.int64)
+    if settings.jacobian == "analytic" and settings.sparse_jacobian:
+        compiled = analytic_jacobian(model, p_pattern, colours)
+        if compiled is not None:
+            addresses[compiled.applies(params)] = compiled.address
+    return addresses
 
 
 _DORMANT: dict[tuple[object, ...], np.ndarray] = {}

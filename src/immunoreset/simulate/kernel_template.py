@@ -24,6 +24,7 @@ from immunoreset.simulate import controller as _ctl
 from immunoreset.simulate import interpolate as _interp
 from immunoreset.simulate import linalg, rodas4
 from immunoreset.simulate import status as _st
+from immunoreset.simulate.native import call_jacobian
 
 _rhs = _switches = _dose = _observe = _initial_state = None  # @bind-model
 
@@ -61,9 +62,14 @@ _hermite = numba.njit(_interp.hermite)
 
 
 @numba.njit
-def jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr, row_idx):
-    """Forward-difference Jacobian, perturbing all columns of one colour per evaluation (see
-    :mod:`.sparsity`); entries outside the pattern stay zero."""
+def jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr, row_idx,
+             jac_address):  # fmt: skip
+    """The analytic Jacobian at ``jac_address`` (see :mod:`.analytic`) if not 0; else a
+    forward-difference Jacobian, perturbing all columns of one colour per evaluation (see
+    :mod:`.sparsity`). Either way entries outside the pattern stay zero."""
+    if jac_address != 0:
+        call_jacobian(jac_address, y, p, mode, t, jac)
+        return
     n = y.shape[0]
     for j in range(n):
         ytmp[j] = y[j]
@@ -307,14 +313,16 @@ def record_outputs(t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, 
 def solve_patient(
     p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,
     rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-    plan, out, stats,
+    plan, jac_address, out, stats,
 ) -> int:  # fmt: skip
     """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
 
     ``atol`` is a per-state vector of absolute tolerances (state units). ``autonomous`` skips the
     time derivative of the right-hand side (zero for models whose equations do not contain ``t``).
     ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`);
-    ``plan`` is the sparse LU plan of that pattern (:attr:`.linalg.LuPlan.arrays`).
+    ``plan`` is the sparse LU plan of that pattern (:attr:`.linalg.LuPlan.arrays`);
+    ``jac_address`` is the patient's analytic Jacobian (see :mod:`.analytic`), 0 for finite
+    differences.
 
     ``stats`` receives (accepted steps, rejected steps, switch flips, time reached, index of the
     last switch that flipped or -1). Returns a status code (see :mod:`.status`).
@@ -399,7 +407,7 @@ def solve_patient(
                     status = _STEP_TOO_SMALL
                     break
             jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
-                     row_idx)  # fmt: skip
+                     row_idx, jac_address)  # fmt: skip
             time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp)
             for i in range(n):
                 scale[i] = atol[i] + rtol * abs(y[i])
@@ -461,15 +469,16 @@ def solve_patient(
 def solve_batch(
     params, n_states, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
     rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-    plan, out, stats, status,
+    plan, jac_addresses, out, stats, status,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` in parallel from the model's pre-treatment
-    state; outputs in ``out[N, T, O]``."""
+    state; outputs in ``out[N, T, O]``; ``jac_addresses[N]``: each patient's analytic Jacobian,
+    0 for finite differences."""
     for i in numba.prange(params.shape[0]):
         y0 = np.empty(n_states)
         _initial_state(params[i], y0)
         status[i] = solve_patient(
             params[i], y0, n_switch, t_start, ev_t, ev_input, ev_amounts[i], t_out, rtol,
             atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-            plan, out[i], stats[i],
+            plan, jac_addresses[i], out[i], stats[i],
         )  # fmt: skip
