@@ -86,6 +86,7 @@ def prepare(scenario: Scenario) -> RunInputs:
         rtol=scenario.solver.rtol,
         atol=scenario.solver.atol,
         max_steps=scenario.solver.max_steps,
+        jacobian=scenario.solver.jacobian,
     )
     size = scenario.population.size
     chunk = max(1, min(scenario.chunk_size, math.ceil(size / PROGRESS_REPORTS)))

@@ -20,16 +20,22 @@ the finite-difference Jacobian fills.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sympy as sp
 from sympy.core.relational import Relational
 
+from immunoreset.export import symbolic
 from immunoreset.export.symbolic import TIME, Decision, SymbolicError, holds, rates, recording
 from immunoreset.model.core import Model
+from immunoreset.simulate.kernels import cache_dir, fingerprint, write_once
 from immunoreset.simulate.sparsity import Colouring
 
 Gradient = dict[int, str]
@@ -284,23 +290,57 @@ _COMPILED: dict[tuple[object, ...], AnalyticJacobian | None] = {}
 
 
 def analytic_jacobian(model: Model, p: np.ndarray, colouring: Colouring) -> AnalyticJacobian | None:
-    """The analytic Jacobian of ``model`` traced at parameters ``p`` over ``colouring``'s pattern,
-    compiled once per process; None if the model's equations cannot be traced."""
+    """The analytic Jacobian of ``model`` traced at parameters ``p`` over ``colouring``'s pattern;
+    None if the model's equations cannot be traced.
+
+    Compiled once per process. For a model of the package, the IR and its decisions, and the
+    machine code built from them, are cached in the user cache folder beside the compiled integrator
+    (:mod:`.kernels`), keyed by the model's fingerprint, ``p``, the pattern, the tracing code and,
+    for machine code, the LLVM version and host CPU; a later process then skips tracing and
+    compiling."""
     key = (model.rhs, p.tobytes(), colouring.col_ptr.tobytes(), colouring.row_idx.tobytes())
     if key not in _COMPILED:
+        stem = _cache_stem(model, p, colouring)
         try:
-            text, decisions = jacobian_ir(model, p, colouring)
+            text, decisions = _traced(model, p, colouring, stem)
         except (SymbolicError, TypeError):
             _COMPILED[key] = None
         else:
-            engine, address = _compile(text)
+            engine, address = _compile(text, stem)
             index = {name: i for i, name in enumerate(model.parameter_names)}
             found = tuple(dict.fromkeys((index[d[0]], d) for d in decisions))
             _COMPILED[key] = AnalyticJacobian(address, found, engine)
     return _COMPILED[key]
 
 
-def _compile(text: str) -> tuple[Any, int]:
+def _cache_stem(model: Model, p: np.ndarray, colouring: Colouring) -> Path | None:
+    fp = fingerprint(model)
+    if fp is None:
+        return None
+    digest = hashlib.sha256(Path(symbolic.__file__).read_bytes())
+    for part in (p, colouring.col_ptr, colouring.row_idx):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    safe = "".join(c if c.isalnum() else "_" for c in model.name)
+    return cache_dir() / "kernels" / f"{safe}_{fp}_{digest.hexdigest()[:12]}.jacobian"
+
+
+def _traced(
+    model: Model, p: np.ndarray, colouring: Colouring, stem: Path | None
+) -> tuple[str, list[Decision]]:
+    path = stem.parent / f"{stem.name}.json" if stem is not None else None
+    if path is not None and path.exists():
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            found = json.loads(path.read_text("utf-8"))
+            return found["ir"], [tuple(d) for d in found["decisions"]]  # type: ignore[misc]
+    text, decisions = jacobian_ir(model, p, colouring)
+    if path is not None:
+        with contextlib.suppress(OSError):  # an unwritable cache only costs the next trace
+            write_once(path, json.dumps({"ir": text, "decisions": decisions}).encode("utf-8"))
+    return text, decisions
+
+
+def _compile(text: str, stem: Path | None) -> tuple[Any, int]:
+    import llvmlite
     import llvmlite.binding as llvm
 
     llvm.initialize_native_target()
@@ -311,5 +351,25 @@ def _compile(text: str) -> tuple[Any, int]:
     builder = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=2))
     builder.getModulePassManager().run(module, builder)
     engine = llvm.create_mcjit_compiler(module, machine)
+    if stem is not None:
+        host = f"{llvmlite.__version__} {llvm.get_host_cpu_name()} {llvm.get_host_cpu_features()}"
+        tag = hashlib.sha256(host.encode()).hexdigest()[:12]
+        _cache_objects(engine, stem.parent / f"{stem.name}.{tag}.o")
     engine.finalize_object()
     return engine, engine.get_function_address("jac")
+
+
+def _cache_objects(engine: Any, path: Path) -> None:
+    """Let LLVM read the machine code from ``path`` if there, and write it there once built."""
+
+    def notify(module: Any, buffer: bytes) -> None:
+        with contextlib.suppress(OSError):
+            write_once(path, buffer)
+
+    def get(module: Any) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    engine.set_object_cache(notify, get)

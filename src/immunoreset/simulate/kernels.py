@@ -121,7 +121,7 @@ def fingerprint(model: Model) -> str | None:
     return digest.hexdigest()[:20]
 
 
-def _write_once(path: Path, data: bytes) -> None:
+def write_once(path: Path, data: bytes) -> None:
     """Create ``path`` atomically unless it exists (a rewrite would invalidate numba's cache)."""
     if path.exists():
         return
@@ -142,7 +142,7 @@ def _load_cached(model: Model, fp: str) -> ModuleType:
     ]
     text = _template_text().replace(BIND_LINE, "".join(lines))
     path = cache_dir() / "kernels" / f"{_safe(model.name)}_{fp}.py"
-    _write_once(path, text.encode("utf-8"))
+    write_once(path, text.encode("utf-8"))
     module_name = f"immunoreset_kernel_{_safe(model.name)}_{fp}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
@@ -238,7 +238,7 @@ def _probed(
         found = probe(model, p)
         if path is not None:
             with contextlib.suppress(OSError):  # an unwritable cache only costs the next probe
-                _write_once(path, _npy_bytes(found))
+                write_once(path, _npy_bytes(found))
     return found
 
 
