@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import operator
+import threading
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -145,23 +146,25 @@ Decision = tuple[str, str, float, float]
 ``test`` is ``"lt"``, ``"le"``, ``"gt"`` or ``"ge"`` (outcome 1.0 or 0.0) or ``"round"`` (operand:
 the digits, outcome: the rounded value)."""
 
-_DECISIONS: list[list[Decision]] = []
+_RECORDERS = threading.local()
 
 
 @contextlib.contextmanager
 def recording() -> Iterator[list[Decision]]:
-    """Collect the :data:`Decision` every :class:`Valued` symbol takes inside the block: the
-    traced equations hold for exactly those parameter values that take the same decisions."""
+    """Collect the :data:`Decision` every :class:`Valued` symbol takes inside the block (in this
+    thread): the traced equations hold for exactly those parameter values that take the same
+    decisions."""
     found: list[Decision] = []
-    _DECISIONS.append(found)
+    active = _RECORDERS.__dict__.setdefault("lists", [])
+    active.append(found)
     try:
         yield found
     finally:
-        _DECISIONS.remove(found)
+        active.remove(found)
 
 
 def _record(decision: Decision) -> None:
-    for found in _DECISIONS:
+    for found in _RECORDERS.__dict__.get("lists", ()):
         found.append(decision)
 
 
