@@ -142,3 +142,26 @@ def test_batched_gradient_matches_the_analytic_one_and_finds_the_optimum() -> No
     assert calls == [5]
     fit = maximum_likelihood(nll, params, starts=2, method="L-BFGS-B", batch=batch)
     assert [fit.values["a"], fit.values["b"]] == pytest.approx(centre, abs=1e-5)
+
+
+def test_a_start_reports_the_lowest_point_it_evaluated(monkeypatch) -> None:
+    """Powell can end on a point worse than one it evaluated when the objective is infinite
+    somewhere (seen with the integrated model's calibration); the start keeps the lowest one."""
+    from scipy import optimize
+
+    real = optimize.minimize
+
+    def ends_badly(fun, x0, **kwargs):
+        real(fun, x0, **kwargs)
+        fun(np.array([9.0]))  # a last evaluation in the infinite region, reported as the end
+        return optimize.OptimizeResult(x=np.array([9.0]), fun=1e300, success=False, nfev=1,
+                                       message="ended in the infinite region")  # fmt: skip
+
+    monkeypatch.setattr(optimize, "minimize", ends_badly)
+
+    def nll(v: np.ndarray) -> float:
+        return (v[0] - 2.0) ** 2 if v[0] < 5.0 else math.inf
+
+    fit = maximum_likelihood(nll, [FitParameter("x", -10, 10, log=False)], starts=1, seed=0)
+    assert fit.nll == pytest.approx(0.0, abs=1e-6)
+    assert fit.estimate[0] == pytest.approx(2.0, abs=1e-3)

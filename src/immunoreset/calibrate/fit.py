@@ -230,6 +230,29 @@ def _scaled_objective(nll: Objective, parameters: Sequence[FitParameter]) -> Cal
     return f
 
 
+class _Lowest:
+    """An objective that remembers the lowest value it returned and where. Powell's method can end
+    on a worse point than one it evaluated when the objective is infinite somewhere (its line
+    searches interpolate through the 1e300 that stands for an infinite value); the start then
+    reports the lowest point seen instead."""
+
+    def __init__(self, f: Callable[[np.ndarray], float]) -> None:
+        self.f = f
+        self.value = math.inf
+        self.at: np.ndarray | None = None
+
+    def __call__(self, z: np.ndarray) -> float:
+        value = self.f(z)
+        if value < self.value:
+            self.value, self.at = value, np.array(z, dtype=float)
+        return value
+
+    @property
+    def best(self) -> tuple[np.ndarray, float]:
+        assert self.at is not None, "the objective was never evaluated"
+        return self.at, self.value
+
+
 def hessian(f: Callable[[np.ndarray], float], z: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Central finite-difference Hessian of ``f`` at ``z`` (steps per coordinate)."""
     d = len(z)
@@ -303,10 +326,13 @@ def maximum_likelihood(
         if batch is not None and method in ("L-BFGS-B", "TNC"):
             fg = _batched_gradient(batch, parameters, gradient_step)
             res = optimize.minimize(fg, z0, jac=True, method=method, bounds=bounds, options=limit)
+            z_end, f_end = res.x, float(res.fun)
         else:
-            res = optimize.minimize(f, z0, method=method, bounds=bounds, options=limit)
-        est = np.array([p.from_scale(v) for p, v in zip(parameters, res.x, strict=True)])
-        value = float(res.fun) if res.fun < 1e299 else math.inf
+            seen = _Lowest(f)
+            res = optimize.minimize(seen, z0, method=method, bounds=bounds, options=limit)
+            z_end, f_end = (res.x, float(res.fun)) if res.fun <= seen.value else seen.best
+        est = np.array([p.from_scale(v) for p, v in zip(parameters, z_end, strict=True)])
+        value = f_end if f_end < 1e299 else math.inf
         start = Start(k, x0, est, value, bool(res.success), str(res.message), int(res.nfev))
         runs.append(start)
         if progress is not None:
