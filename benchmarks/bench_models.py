@@ -94,6 +94,7 @@ def main() -> None:
             "numba_threads": numba.get_num_threads(),
         },
         "tolerances": {"rtol": 1e-6, "atol": 1e-6},
+        "jacobian": inputs["integrated"].settings.jacobian,
         "patients_per_repeat": args.patients,
         "ms_per_patient": {m: [round(v, 3) for v in times[m]] for m in SCENARIOS},
         "median_ms_per_patient": {m: round(v, 3) for m, v in median.items()},
