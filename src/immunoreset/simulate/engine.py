@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -20,7 +21,7 @@ from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
 from immunoreset.simulate.analytic import analytic_jacobian
 from immunoreset.simulate.kernels import colouring_for, dormant_for, kernel_for
-from immunoreset.simulate.sparsity import Colouring, dosed_states
+from immunoreset.simulate.sparsity import Colouring
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
 
@@ -177,7 +178,7 @@ def simulate(
         kernel = kernel_for(model)
         p_pattern = model.typical_parameters() if pattern_parameters is None else pattern_parameters
         p_pattern = np.ascontiguousarray(p_pattern, dtype=np.float64)
-        for rows, dormant in _dormant_groups(model, params, events, p_pattern):
+        for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern):
             colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant)
             whole = len(rows) == n
             addresses = _jacobian_addresses(
@@ -244,8 +245,9 @@ _DORMANT: dict[tuple[object, ...], np.ndarray] = {}
 
 
 def _dormant_groups(
-    model: Model, params: np.ndarray, events: DosingEvents, p_pattern: np.ndarray
-) -> list[tuple[np.ndarray, np.ndarray]]:
+    model: Model, kernel: ModuleType, params: np.ndarray, events: DosingEvents,
+    p_pattern: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
     """Patients grouped by their dormant states (see :func:`.sparsity.dormant_states`).
 
     A patient's candidates are the states that start at zero for its parameters and that none of
@@ -253,11 +255,11 @@ def _dormant_groups(
     Jacobian and result, depends on that patient alone, never on the batch it is run in.
     """
     n_states = model.n_states
-    zero = np.empty((len(params), n_states), dtype=bool)
-    for i, row in enumerate(params):
-        zero[i] = model.initial(row) == 0.0
+    zero = kernel.initial_states(params, n_states) == 0.0
     dosed = np.zeros((len(params), n_states), dtype=bool)
-    touched = {int(k): dosed_states(model, p_pattern, int(k)) for k in np.unique(events.inputs)}
+    touched = {
+        int(k): kernel.dosed_states(int(k), p_pattern, n_states) for k in np.unique(events.inputs)
+    }
     for e, k in enumerate(events.inputs):
         dosed[events.amounts[:, e] != 0.0] |= touched[int(k)]
     candidates = zero & ~dosed

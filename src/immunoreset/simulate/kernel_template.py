@@ -482,3 +482,26 @@ def solve_batch(
             atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
             plan, jac_addresses[i], out[i], stats[i],
         )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def initial_states(params, n_states):
+    """Pre-treatment state of every patient of ``params[N, P]``, as ``[N, n_states]``.
+
+    Compiled and cached with the integrator, so that a later process needs no compilation of the
+    model's own functions to group its patients (see :func:`.engine.simulate`)."""
+    out = np.zeros((params.shape[0], n_states))
+    for i in range(params.shape[0]):
+        _initial_state(params[i], out[i])
+    return out
+
+
+@numba.njit(cache=True)
+def dosed_states(input_index, p, n_states):
+    """Boolean ``[n_states]``: the states a unit dose of model input ``input_index`` changes from
+    the pre-treatment state at parameters ``p``."""
+    y0 = np.zeros(n_states)
+    _initial_state(p, y0)
+    y = y0.copy()
+    _dose(input_index, 1.0, p, y)
+    return y != y0
