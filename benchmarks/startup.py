@@ -22,7 +22,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = {"stein2019": "stein2019_typical.yaml", "park2025": "park2025_sle_typical.yaml"}
+EXAMPLES = {
+    "stein2019": "stein2019_typical.yaml",
+    "park2025": "park2025_sle_typical.yaml",
+    "integrated": "integrated_cd19_41bb_erlangen.yaml",
+}
 
 CHILD = r"""
 import sys
