@@ -13,8 +13,9 @@ import pytest
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import load_scenario
 from immunoreset.simulate.engine import simulate
+from immunoreset.simulate.kernels import kernel_for
 from immunoreset.simulate.reference import solve_reference
-from immunoreset.simulate.sparsity import dormant_states, dosed_states
+from immunoreset.simulate.sparsity import dormant_states
 from immunoreset.therapy.regimen import DosingEvents
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -35,7 +36,7 @@ def test_single_product_patient_has_second_slot_and_tumour_dormant() -> None:
     model, p = inputs.model, inputs.model.typical_parameters(inputs.overrides)
     dosed = np.zeros(model.n_states, dtype=bool)
     for k in np.unique(inputs.events(p[None, :]).inputs):
-        dosed |= dosed_states(model, p, int(k))
+        dosed |= kernel_for(model).dosed_states(int(k), p, model.n_states)
     candidates = (model.initial(p) == 0.0) & ~dosed
     dormant = _names(model, dormant_states(model, p, candidates))
     slot_b = {s.name for s in model.states if s.name.startswith("car_b_")}

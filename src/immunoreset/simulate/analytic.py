@@ -35,7 +35,7 @@ from sympy.core.relational import Relational
 from immunoreset.export import symbolic
 from immunoreset.export.symbolic import TIME, Decision, SymbolicError, holds, rates, recording
 from immunoreset.model.core import Model
-from immunoreset.simulate.kernels import cache_dir, fingerprint, write_once
+from immunoreset.simulate.kernels import cache_dir, fingerprint, safe_name, write_once
 from immunoreset.simulate.sparsity import Colouring
 
 Gradient = dict[int, str]
@@ -320,8 +320,9 @@ def _cache_stem(model: Model, p: np.ndarray, colouring: Colouring) -> Path | Non
     digest = hashlib.sha256(Path(symbolic.__file__).read_bytes())
     for part in (p, colouring.col_ptr, colouring.row_idx):
         digest.update(np.ascontiguousarray(part).tobytes())
-    safe = "".join(c if c.isalnum() else "_" for c in model.name)
-    return cache_dir() / "kernels" / f"{safe}_{fp}_{digest.hexdigest()[:12]}.jacobian"
+    return (
+        cache_dir() / "kernels" / f"{safe_name(model.name)}_{fp}_{digest.hexdigest()[:12]}.jacobian"
+    )
 
 
 def _traced(

@@ -129,7 +129,8 @@ def write_once(path: Path, data: bytes) -> None:
     write_bytes_atomic(path, data)
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """``name`` with every character that is not a letter or digit replaced by ``_`` (file names)."""
     return "".join(c if c.isalnum() else "_" for c in name)
 
 
@@ -141,9 +142,9 @@ def _load_cached(model: Model, fp: str) -> ModuleType:
         )
     ]
     text = _template_text().replace(BIND_LINE, "".join(lines))
-    path = cache_dir() / "kernels" / f"{_safe(model.name)}_{fp}.py"
+    path = cache_dir() / "kernels" / f"{safe_name(model.name)}_{fp}.py"
     write_once(path, text.encode("utf-8"))
-    module_name = f"immunoreset_kernel_{_safe(model.name)}_{fp}"
+    module_name = f"immunoreset_kernel_{safe_name(model.name)}_{fp}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -154,7 +155,7 @@ def _load_cached(model: Model, fp: str) -> ModuleType:
 
 def _load_in_memory(model: Model) -> ModuleType:
     text = _template_text().replace(BIND_LINE, "").replace("cache=True", "cache=False")
-    module = ModuleType(f"immunoreset_kernel_{_safe(model.name)}_in_memory")
+    module = ModuleType(f"immunoreset_kernel_{safe_name(model.name)}_in_memory")
     module.__dict__.update(_functions(model))
     exec(compile(text, f"<immunoreset kernel for {model.name}>", "exec"), module.__dict__)
     return module
@@ -227,7 +228,7 @@ def _probed(
     if fp is not None:
         data = p.tobytes() + scales.tobytes() + b"".join(k.tobytes() for k in keys)
         extra = hashlib.sha256(data).hexdigest()[:12]
-        path = cache_dir() / "kernels" / f"{_safe(model.name)}_{fp}_{extra}.{kind}.npy"
+        path = cache_dir() / "kernels" / f"{safe_name(model.name)}_{fp}_{extra}.{kind}.npy"
     found = None
     if path is not None and path.exists():
         try:

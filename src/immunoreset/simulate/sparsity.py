@@ -95,14 +95,6 @@ def jacobian_pattern(model: Model, p: np.ndarray) -> np.ndarray:
     return pattern
 
 
-def dosed_states(model: Model, p: np.ndarray, input_index: int) -> np.ndarray:
-    """Boolean ``[n]``: the states a dose of model input ``input_index`` changes."""
-    y0 = model.initial(p)
-    y = y0.copy()
-    model.dose(input_index, 1.0, p, y)
-    return y != y0
-
-
 def dormant_states(model: Model, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """The largest subset of ``candidates`` (boolean ``[n]``: states that start at zero and that no
     dosing event changes) whose derivatives stay exactly zero while they are all zero.
