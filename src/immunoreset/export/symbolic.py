@@ -18,25 +18,19 @@ cannot be evaluated on symbols and raises :class:`SymbolicError` naming the func
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import operator
-import threading
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
+from immunoreset.export.decisions import TESTS, SymbolicError, record
 from immunoreset.model import kernel as compiled
 from immunoreset.model.core import Model
 
 TIME = sp.Symbol("time")
-
-
-class SymbolicError(ValueError):
-    """A model function cannot be evaluated on symbols."""
 
 
 def _max(*args: Any) -> Any:
@@ -141,44 +135,6 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-Decision = tuple[str, str, float, float]
-"""A structural decision taken while tracing: ``(parameter, test, operand, outcome)``, where
-``test`` is ``"lt"``, ``"le"``, ``"gt"`` or ``"ge"`` (outcome 1.0 or 0.0) or ``"round"`` (operand:
-the digits, outcome: the rounded value)."""
-
-_RECORDERS = threading.local()
-
-
-@contextlib.contextmanager
-def recording() -> Iterator[list[Decision]]:
-    """Collect the :data:`Decision` every :class:`Valued` symbol takes inside the block (in this
-    thread): the traced equations hold for exactly those parameter values that take the same
-    decisions."""
-    found: list[Decision] = []
-    active = _RECORDERS.__dict__.setdefault("lists", [])
-    active.append(found)
-    try:
-        yield found
-    finally:
-        active.remove(found)
-
-
-def _record(decision: Decision) -> None:
-    for found in _RECORDERS.__dict__.get("lists", ()):
-        found.append(decision)
-
-
-_TESTS = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
-
-
-def holds(decision: Decision, values: np.ndarray) -> np.ndarray:
-    """Whether each of ``values`` (one parameter across patients) takes ``decision`` the same way."""
-    _, test, operand, outcome = decision
-    if test == "round":
-        return np.round(values, int(operand)) == outcome
-    return _TESTS[test](values, operand) == bool(outcome)
-
-
 class Valued(sp.Symbol):
     """A parameter symbol that knows its value: an ordering test against a number (``if
     p[X] <= 0.0``, a product switch such as "this CAR binds no CD19") is decided by the value, so
@@ -194,8 +150,8 @@ class Valued(sp.Symbol):
 
     def _decide(self, other: Any, test: str, fallback: Any) -> Any:
         if isinstance(other, int | float | sp.Number):
-            outcome = _TESTS[test](self.value, float(other))
-            _record((self.name, test, float(other), float(outcome)))
+            outcome = TESTS[test](self.value, float(other))
+            record((self.name, test, float(other), float(outcome)))
             return outcome
         return fallback(other)
 
@@ -214,7 +170,7 @@ class Valued(sp.Symbol):
     def __round__(self, ndigits: int | None = None) -> Any:
         """Rounded by value: a parameter that selects a level (an ASTCT grade) is structural."""
         rounded = round(self.value, ndigits)
-        _record((self.name, "round", float(ndigits or 0), float(rounded)))
+        record((self.name, "round", float(ndigits or 0), float(rounded)))
         return rounded
 
 

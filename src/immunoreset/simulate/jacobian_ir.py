@@ -1,0 +1,252 @@
+"""LLVM IR of a model's Jacobian, differentiated from its traced right-hand side.
+
+The model's right-hand side is traced on symbols (:mod:`immunoreset.export.symbolic`) and
+differentiated in forward mode over the expression graph: every shared subexpression is
+differentiated once, and only the states an expression depends on carry a derivative. The result is
+written as straight-line IR for :mod:`.analytic` to compile; this module is imported only when no
+cached IR exists, so a cached start never loads the computer algebra.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.core.relational import Relational
+
+from immunoreset.export.decisions import Decision, SymbolicError, recording
+from immunoreset.export.symbolic import TIME, rates
+from immunoreset.model.core import Model
+from immunoreset.simulate.sparsity import Colouring
+
+Gradient = dict[int, str]
+_UNARY = ("llvm.exp.f64", "llvm.log.f64", "llvm.sqrt.f64", "llvm.fabs.f64", "tanh")
+_HEADER = (
+    "".join(f"declare double @{f}(double)\n" for f in _UNARY)
+    + "declare double @llvm.pow.f64(double, double)\n"
+    + "define void @jac(double* %y, double* %p, double* %mode, double %t, double* %out) {\n"
+)
+_COMPARE = {"<": "olt", ">": "ogt", "<=": "ole", ">=": "oge", "==": "oeq", "!=": "one"}
+_ZERO, _ONE = "0.0", "1.0"
+
+
+class _Emitter:
+    """Straight-line LLVM IR for expressions over states ``y``, parameters ``p``, switch modes and
+    time, with forward-mode derivatives with respect to the states (sparse: only states an
+    expression depends on carry a derivative)."""
+
+    def __init__(self, inputs: dict[str, tuple[str, int]]) -> None:
+        self.inputs = inputs
+        self.lines: list[str] = []
+        self._values: dict[Any, str] = {}
+        self._grads: dict[Any, Gradient] = {}
+
+    def op(self, text: str) -> str:
+        name = f"%v{len(self.lines)}"
+        self.lines.append(f"  {name} = {text}")
+        return name
+
+    @staticmethod
+    def const(x: Any) -> str:
+        bits = struct.unpack("<Q", struct.pack("<d", float(x)))[0]
+        return f"0x{bits:016X}"
+
+    def call(self, fn: str, *args: str) -> str:
+        return self.op(f"call double @{fn}(" + ", ".join(f"double {a}" for a in args) + ")")
+
+    def add(self, a: str, b: str) -> str:
+        return b if a == _ZERO else a if b == _ZERO else self.op(f"fadd double {a}, {b}")
+
+    def mul(self, a: str, b: str) -> str:
+        if _ZERO in (a, b):
+            return _ZERO
+        return b if a == _ONE else a if b == _ONE else self.op(f"fmul double {a}, {b}")
+
+    def select(self, cond: str, a: str, b: str) -> str:
+        return a if a == b else self.op(f"select i1 {cond}, double {a}, double {b}")
+
+    def store(self, value: str, index: int) -> None:
+        ptr = self.op(f"getelementptr double, double* %out, i64 {index}")
+        self.lines.append(f"  store double {value}, double* {ptr}")
+
+    # values ---------------------------------------------------------------------------------
+    def boolean(self, c: Any) -> str:
+        if c is sp.true or c is sp.false:
+            return "true" if c is sp.true else "false"
+        if isinstance(c, Relational):
+            lhs, rhs = self.value(c.lhs), self.value(c.rhs)
+            return self.op(f"fcmp {_COMPARE[c.rel_op]} double {lhs}, {rhs}")
+        if isinstance(c, (sp.And, sp.Or)):
+            parts = [self.boolean(a) for a in c.args]
+            word = "and" if isinstance(c, sp.And) else "or"
+            out = parts[0]
+            for q in parts[1:]:
+                out = self.op(f"{word} i1 {out}, {q}")
+            return out
+        if isinstance(c, sp.Not):
+            return self.op(f"xor i1 {self.boolean(c.args[0])}, true")
+        raise SymbolicError(f"cannot compile the condition {c}")
+
+    def value(self, e: Any) -> str:
+        if e not in self._values:
+            self._values[e] = self._value(e)
+        return self._values[e]
+
+    def _value(self, e: Any) -> str:
+        if e.is_Number or isinstance(e, sp.NumberSymbol):
+            return self.const(e)
+        if e.is_Symbol:
+            if e == TIME:
+                return "%t"
+            array, i = self.inputs[e.name]
+            ptr = self.op(f"getelementptr double, double* %{array}, i64 {i}")
+            return self.op(f"load double, double* {ptr}")
+        if isinstance(e, (sp.Add, sp.Mul)):
+            word = "fadd" if isinstance(e, sp.Add) else "fmul"
+            args = [self.value(a) for a in e.args]
+            out = args[0]
+            for a in args[1:]:
+                out = self.op(f"{word} double {out}, {a}")
+            return out
+        if isinstance(e, sp.Pow):
+            return self._power(*e.args)
+        if isinstance(e, (sp.exp, sp.log, sp.Abs, sp.tanh)):
+            fn = {sp.exp: "llvm.exp.f64", sp.log: "llvm.log.f64", sp.Abs: "llvm.fabs.f64",
+                  sp.tanh: "tanh"}[type(e)]  # fmt: skip
+            return self.call(fn, self.value(e.args[0]))
+        if isinstance(e, (sp.Max, sp.Min)):
+            test = "ogt" if isinstance(e, sp.Max) else "olt"
+            out = self.value(e.args[0])
+            for a in e.args[1:]:
+                v = self.value(a)
+                out = self.select(self.op(f"fcmp {test} double {out}, {v}"), out, v)
+            return out
+        if isinstance(e, sp.sign):
+            v = self.value(e.args[0])
+            neg = self.select(self.op(f"fcmp olt double {v}, 0.0"), "-1.0", _ZERO)
+            return self.select(self.op(f"fcmp ogt double {v}, 0.0"), _ONE, neg)
+        if isinstance(e, sp.Piecewise):
+            out = None
+            for v, c in reversed(e.args):
+                out = (
+                    self.value(v)
+                    if out is None
+                    else self.select(self.boolean(c), self.value(v), out)
+                )
+            assert out is not None
+            return out
+        raise SymbolicError(f"cannot compile {type(e).__name__}: {e}")
+
+    def _power(self, base: Any, exponent: Any) -> str:
+        if exponent.is_Integer and abs(int(exponent)) <= 4:
+            b = self.value(base)
+            out = b
+            for _ in range(abs(int(exponent)) - 1):
+                out = self.op(f"fmul double {out}, {b}")
+            return self.op(f"fdiv double 1.0, {out}") if exponent < 0 else out
+        if exponent == sp.Rational(1, 2):
+            return self.call("llvm.sqrt.f64", self.value(base))
+        return self.op(
+            f"call double @llvm.pow.f64(double {self.value(base)}, double {self.value(exponent)})"
+        )
+
+    # derivatives ----------------------------------------------------------------------------
+    def grad(self, e: Any) -> Gradient:
+        if e not in self._grads:
+            self._grads[e] = self._grad(e)
+        return self._grads[e]
+
+    def scaled(self, g: Gradient, factor: str) -> Gradient:
+        return {j: self.mul(factor, v) for j, v in g.items()}
+
+    def summed(self, grads: list[Gradient]) -> Gradient:
+        out: Gradient = {}
+        for g in grads:
+            for j, v in g.items():
+                out[j] = self.add(out[j], v) if j in out else v
+        return out
+
+    def chosen(self, cond: str, a: Gradient, b: Gradient) -> Gradient:
+        return {j: self.select(cond, a.get(j, _ZERO), b.get(j, _ZERO)) for j in sorted({*a, *b})}
+
+    def _grad(self, e: Any) -> Gradient:
+        if e.is_Number or isinstance(e, sp.NumberSymbol) or e == TIME:
+            return {}
+        if e.is_Symbol:
+            array, i = self.inputs[e.name]
+            return {i: _ONE} if array == "y" else {}
+        if isinstance(e, sp.Add):
+            return self.summed([self.grad(a) for a in e.args])
+        if isinstance(e, sp.Mul):
+            parts = []
+            for i, a in enumerate(e.args):
+                g = self.grad(a)
+                if g:
+                    others = [self.value(b) for k, b in enumerate(e.args) if k != i]
+                    factor = others[0]
+                    for v in others[1:]:
+                        factor = self.op(f"fmul double {factor}, {v}")
+                    parts.append(self.scaled(g, factor))
+            return self.summed(parts)
+        if isinstance(e, sp.Pow):
+            base, exponent = e.args
+            parts = []
+            if gb := self.grad(base):
+                factor = self.mul(self.value(exponent), self.value(sp.Pow(base, exponent - 1)))
+                parts.append(self.scaled(gb, factor))
+            if gx := self.grad(exponent):
+                factor = self.mul(self.value(e), self.call("llvm.log.f64", self.value(base)))
+                parts.append(self.scaled(gx, factor))
+            return self.summed(parts)
+        if isinstance(e, sp.exp):
+            return self.scaled(self.grad(e.args[0]), self.value(e))
+        if isinstance(e, sp.log):
+            g = self.grad(e.args[0])
+            return self.scaled(g, self.op(f"fdiv double 1.0, {self.value(e.args[0])}")) if g else {}
+        if isinstance(e, sp.tanh):
+            g = self.grad(e.args[0])
+            if not g:
+                return {}
+            t = self.value(e)
+            return self.scaled(g, self.op(f"fsub double 1.0, {self.op(f'fmul double {t}, {t}')}"))
+        if isinstance(e, sp.Abs):
+            g = self.grad(e.args[0])
+            return self.scaled(g, self.value(sp.sign(e.args[0]))) if g else {}
+        if isinstance(e, (sp.Max, sp.Min)):
+            test = "ogt" if isinstance(e, sp.Max) else "olt"
+            out, g = self.value(e.args[0]), self.grad(e.args[0])
+            for a in e.args[1:]:
+                v = self.value(a)
+                cond = self.op(f"fcmp {test} double {out}, {v}")
+                g = self.chosen(cond, g, self.grad(a))
+                out = self.select(cond, out, v)
+            return g
+        if isinstance(e, sp.Piecewise):
+            g: Gradient | None = None
+            for v, c in reversed(e.args):
+                g = self.grad(v) if g is None else self.chosen(self.boolean(c), self.grad(v), g)
+            return g or {}
+        if isinstance(e, (sp.sign, sp.Heaviside)):
+            return {}
+        raise SymbolicError(f"cannot differentiate {type(e).__name__}: {e}")
+
+
+def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str, list[Decision]]:
+    """LLVM IR of ``void jac(y, p, mode, t, out)``, which writes the entries of ``colouring``'s
+    pattern into the dense row-major ``out``, and the decisions on parameters it rests on."""
+    n = model.n_states
+    state_names = [f"__y{i}" for i in range(n)]
+    mode_names = [f"__mode{k}" for k in range(len(model.switch_names))]
+    inputs = {name: ("y", i) for i, name in enumerate(state_names)}
+    inputs |= {name: ("mode", k) for k, name in enumerate(mode_names)}
+    inputs |= {name: ("p", i) for i, name in enumerate(model.parameter_names)}
+    with recording() as decisions:
+        dydt = rates(model, p, state_names, mode_names)
+    emit = _Emitter(inputs)
+    for j in range(n):
+        for i in colouring.row_idx[colouring.col_ptr[j] : colouring.col_ptr[j + 1]]:
+            d = emit.grad(dydt[i]).get(j)
+            emit.store(d if d is not None else _ZERO, int(i) * n + j)
+    return _HEADER + "\n".join(emit.lines) + "\n  ret void\n}\n", decisions
