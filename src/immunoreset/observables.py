@@ -103,6 +103,21 @@ _ALL = (
         "ICANS level of consciousness: 0 normal, 1 awakens spontaneously, 2 to voice,"
         " 3 only to touch, 4 unarousable",
     ),
+    Observable(
+        "seizure",
+        "ordinal 0-2",
+        "ICANS seizures: 0 none, 1 rapidly resolving or EEG-responsive, 2 prolonged or repetitive",
+    ),
+    Observable(
+        "motor_weakness", "0/1", "ICANS deep focal motor weakness (hemiparesis, paraparesis)"
+    ),
+    Observable(
+        "cerebral_edema",
+        "ordinal 0-2",
+        "ICANS raised intracranial pressure: 0 none, 1 focal oedema on imaging, 2 diffuse oedema,"
+        " decerebrate or decorticate posturing, cranial nerve VI palsy, papilloedema or Cushing's"
+        " triad",
+    ),
     # Disease activity
     Observable("mrss", "points 0-51", "modified Rodnan skin score"),
     Observable("ck", "U/L", "serum creatine kinase"),

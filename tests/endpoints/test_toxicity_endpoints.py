@@ -71,6 +71,36 @@ def test_icans_course(make_table):
     assert "crs_max_grade" not in row.index
 
 
+@pytest.mark.parametrize(
+    ("column", "levels", "expected_max"),
+    [
+        # ASTCT 2019 Table 5: any seizure is grade 3, prolonged or repetitive seizures grade 4; deep
+        # focal motor weakness grade 4; focal oedema grade 3, diffuse oedema grade 4.
+        ("seizure", [0, 0, 1, 2, 1, 0], 4),
+        ("seizure", [0, 0, 1, 1, 0, 0], 3),
+        ("motor_weakness", [0, 0, 0, 1, 0, 0], 4),
+        ("cerebral_edema", [0, 1, 1, 0, 0, 0], 3),
+        ("cerebral_edema", [0, 1, 2, 0, 0, 0], 4),
+    ],
+)
+def test_icans_other_domains_grade_without_an_ice_deficit(make_table, column, levels, expected_max):
+    """Seizures, motor weakness and cerebral oedema grade ICANS on their own (ICE 10 throughout)."""
+    days = list(range(len(levels)))
+    table = make_table(days, ice_score=[10] * len(days), **{column: levels})
+    endpoints = compute_endpoints(table)
+    row = endpoints.patient.iloc[0]
+    assert row["icans_max_grade"] == expected_max
+    assert row["icans_onset_d"] == levels.index(next(v for v in levels if v))
+    assert not any(column in note for note in endpoints.notes)
+
+
+def test_icans_domain_levels_out_of_range_are_noted(make_table):
+    table = make_table(DAYS, ice_score=[10] * len(DAYS), seizure=[3] * len(DAYS))
+    endpoints = compute_endpoints(table)
+    assert endpoints.patient.isna().iloc[0]["icans_max_grade"]
+    assert any("seizure" in note and "11 time points" in note for note in endpoints.notes)
+
+
 def test_invalid_support_level_is_noted_not_fatal(make_table):
     endpoints = compute_endpoints(make_table(DAYS, temp_c=TEMP, oxygen_level=[7] * len(DAYS)))
     assert endpoints.patient.isna().iloc[0]["crs_max_grade"]

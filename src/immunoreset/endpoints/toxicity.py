@@ -16,7 +16,10 @@ than the instrument):
   so (``prior_antipyretic_or_anticytokine_for_crs``), so hypotension or hypoxia still grade after
   tocilizumab has removed the fever; without these columns the fever gate always applies.
 * ICANS: ``ice_score`` (rounded to the nearest whole point), ``consciousness`` 0 normal,
-  1 awakens spontaneously, 2 to voice, 3 only to touch, 4 unarousable; the age is the table's
+  1 awakens spontaneously, 2 to voice, 3 only to touch, 4 unarousable; ``seizure`` 0 none,
+  1 rapidly resolving or EEG-responsive, 2 prolonged or repetitive; ``motor_weakness`` 0/1 deep
+  focal weakness; ``cerebral_edema`` 0 none, 1 focal, 2 diffuse (or posturing, cranial nerve VI
+  palsy, papilloedema, Cushing's triad); each absent column reads as none; the age is the table's
   ``age_years`` column if present, else ``EndpointConfig.icans_age_years``.
 
 Treatments: ``tocilizumab_given`` and ``corticosteroids_given`` (0/1, latched once given) give
@@ -55,6 +58,9 @@ CONSCIOUSNESS = (
     "awakens_only_to_tactile",
     "unarousable",
 )
+SEIZURE = ("none", "rapidly_resolving_or_eeg_responsive", "prolonged_or_repetitive")
+MOTOR = ("none", "deep_focal_weakness")
+CEREBRAL_EDEMA = ("none", "focal_edema", "diffuse_edema_or_posturing_cn6_papilledema_cushing")
 
 
 def ordinal(value: float, name: str, labels: Sequence[str]) -> str:
@@ -86,6 +92,9 @@ def icans_record(values: Mapping[str, float], age_years: float) -> dict[str, Any
         "age_years": age_years,
         "ice": whole(values["ice_score"]),
         "consciousness": ordinal(values.get("consciousness", 0), "consciousness", CONSCIOUSNESS),
+        "seizure": ordinal(values.get("seizure", 0), "seizure", SEIZURE),
+        "motor": ordinal(values.get("motor_weakness", 0), "motor_weakness", MOTOR),
+        "icp": ordinal(values.get("cerebral_edema", 0), "cerebral_edema", CEREBRAL_EDEMA),
     }
 
 
@@ -109,7 +118,14 @@ CRS = Syndrome(
     ("hypotension", "n_vasopressors", "vasopressin", "oxygen_level", *TREATMENTS),
     crs_record,
 )
-ICANS = Syndrome("ICANS", "astct_icans", "icans", ("ice_score",), ("consciousness",), icans_record)
+ICANS = Syndrome(
+    "ICANS",
+    "astct_icans",
+    "icans",
+    ("ice_score",),
+    ("consciousness", "seizure", "motor_weakness", "cerebral_edema"),
+    icans_record,
+)
 
 
 def course(times: Sequence[float], grades: Sequence[int]) -> dict[str, Any]:

@@ -6,8 +6,8 @@ fixed seed) after the study's regimen: the Erlangen product at 1e6 CAR+ cells/kg
 mean (SD) is met when the cohort mean lies inside the 95 % range of a mean of that many patients
 (mean +/- 2 SD / sqrt(n)); a reported range when every patient lies inside it. Targets the default
 calibration misses are strict xfails with the measured values. Stein 2019 is checked in its own
-setting (leukaemic burden, tisagenlecleucel-like dose) against its population spread; the CD28
-oncology rows (ZUMA-1, Kochenderfer 2017) are listed in the data file as not yet tested.
+setting (leukaemic burden, tisagenlecleucel-like dose) against its population spread, and the CD28
+rows (ZUMA-1, Kochenderfer 2017) in a large B-cell lymphoma setting (see :func:`lymphoma_cohort`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.optimize import least_squares
 
 from immunoreset.model.models.integrated import MODEL
 from immunoreset.runs.inputs import prepare
@@ -126,9 +127,10 @@ def _leukaemia_kinetics() -> tuple[float, float, float]:
     """Typical patient with a B-ALL burden after tisagenlecleucel-like dosing (Stein 2019 setting):
     median dose 3.1e6 cells/kg at <= 50 kg (Stein 2019 population), 4-1BB CD19 product, burden 1e11
     leukaemic cells, 90 % in marrow (assumption: a largely replaced marrow; the kinetics below change
-    by less than 2 % between 1e11 and 5e11 cells). Returns (alpha, FB, beta) read like Stein's
-    closed form: decline over the 28 days after the peak, level at day 365 over the peak, and the
-    terminal rate between days 180 and 365."""
+    by less than 2 % between 1e11 and 5e11 cells). Returns (alpha, FB, beta) of Stein's closed form
+    ``C(t) = Cmax (FB exp(-beta (t - Tmax)) + (1 - FB) exp(-alpha (t - Tmax)))`` fitted by least
+    squares on the log scale to the daily blood level from the peak to day 365, as Stein fitted it
+    to patients' levels."""
     scenario = parse_scenario(
         {
             "model": "integrated",
@@ -150,9 +152,19 @@ def _leukaemia_kinetics() -> tuple[float, float, float]:
         inputs.model, params, inputs.events(params), inputs.times, inputs.settings, inputs.t_start
     )
     car = res.values[0, :, OBS["car_t_blood"]]
-    day = int(np.argmax(car))
-    alpha = math.log(car[day] / car[day + 28]) / 28.0
-    return alpha, car[365] / car[day], math.log(car[180] / car[365]) / 185.0
+    peak = int(np.argmax(car))
+    t = np.arange(len(car) - peak, dtype=float)
+    observed = np.log(car[peak:] / car[peak])
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        alpha, log_fb, beta = x
+        fb = math.exp(log_fb)
+        return np.log(fb * np.exp(-beta * t) + (1.0 - fb) * np.exp(-alpha * t)) - observed
+
+    start = np.array([0.16, math.log(0.0079), 0.0032])  # Stein's typical values
+    fit = least_squares(residuals, start, bounds=([1e-4, -30.0, 0.0], [5.0, 0.0, 1.0]))
+    alpha, log_fb, beta = fit.x
+    return float(alpha), math.exp(log_fb), float(beta)
 
 
 @pytest.fixture(scope="module")
@@ -175,9 +187,88 @@ def test_stein2019_4_1bb_contraction_and_persistence_in_leukaemia(leukaemia) -> 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="open calibration: the persisting share of the peak is about 1.3e-4 (Stein 2019 FB 0.0079, "
-    "omega^2 0.8): contraction takes the pool far below Stein's memory-like fraction",
+    reason="open calibration: the fitted persisting share of the peak is about 6e-4 (Stein 2019 FB "
+    "0.0079, omega^2 0.8: at least 1.4e-3); the pool plateaus for weeks after the peak and then "
+    "contracts far below Stein's memory-like fraction (log residual of the closed form about 0.4)",
 )
 def test_stein2019_persisting_fraction_in_leukaemia(leukaemia) -> None:
     _, fb, _ = leukaemia
     assert _within_population_spread(fb, 0.0079, 0.8), fb
+
+
+LYMPHOMA_BURDEN = 4.74e10
+"""Malignant cells at infusion in large B-cell lymphoma: the initial antigen-presenting tumour of
+Kimmel 2021's ZUMA-1 model (BioModels BIOMD0000001041: 94.86 in its units of 5e8 cells, the
+conversion of its Table 1 rows K_N 2.5e11 cells = 500 and k_B 2.024e9 cells = 4.05)."""
+LYMPHOMA_MARROW_SHARE = 0.05
+"""Share of the lymphoma burden in marrow (large B-cell lymphoma is mostly nodal; assumption: the
+day 7-90 medians below change by less than 5 % between 0.05 and 0.2)."""
+
+
+def lymphoma_cohort(n: int, seed: int) -> np.ndarray:
+    """CAR cells per uL of blood (patients x days 0-90) of a virtual cohort of ``n`` lymphoma
+    patients after axicabtagene-like dosing as in ZUMA-1: 2e6 CAR+ cells/kg after fludarabine
+    30 mg/m2 and cyclophosphamide 500 mg/m2 on days -5 to -3 (Neelapu 2017 N Engl J Med 377:2531),
+    with the Kimmel 2021 burden. The model's other baselines (B cells, host T cells) are those of
+    its default patient: no lymphoma-specific values are in the package data."""
+    scenario = parse_scenario(
+        {
+            "model": "integrated",
+            "product": {"catalogue": "cd19-cd28-axicel"},
+            "regimen": {
+                "fludarabine": [{"day": d, "mg_m2": 30.0} for d in (-5, -4, -3)],
+                "cyclophosphamide": [{"day": d, "mg_m2": 500.0} for d in (-5, -4, -3)],
+            },
+            "population": {
+                "size": n,
+                "seed": seed,
+                "variability": True,
+                "parameters": {
+                    "tumour_cells": LYMPHOMA_BURDEN,
+                    "tumour_marrow_share": LYMPHOMA_MARROW_SHARE,
+                },
+            },
+            "horizon_days": 90,
+            "output_times": {"start_day": 0, "every_days": 1},
+        }
+    )
+    inputs = prepare(scenario)
+    params = inputs.parameters(np.arange(n))
+    res = simulate(
+        inputs.model, params, inputs.events(params), inputs.times, inputs.settings, inputs.t_start
+    )
+    assert np.all(res.status == 0)
+    return res.values[:, :, OBS["car_t_blood"]]
+
+
+ZUMA1_IQR = {7: (16.5, 57.5), 14: (3.8, 31.1), 28: (0.6, 6.1), 90: (0.01, 0.4)}
+"""Interquartile ranges of the Moffitt ZUMA-1 subset (Kimmel 2021 section 3d; cells/uL)."""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open calibration (CD28 multipliers): virtual medians 96 / 43 / 10 / 0.11 cells/uL on "
+    "days 7 / 14 / 28 / 90 against ZUMA-1 27.5 / 9.1 / 2.1 / 0.1; the lymphoma burden is cleared in "
+    "two days, so the default patient's normal B cells drive the expansion",
+)
+def test_zuma1_cd28_blood_kinetics_in_lymphoma() -> None:
+    """Kimmel 2021 (n = 19): the median of a virtual cohort of 19 lies inside the observed
+    interquartile range on each reported day."""
+    assert TARGETS["zuma1_kinetics"]["value"] == "27.5 / 9.1 / 2.1 / 0.1"
+    car = lymphoma_cohort(int(TARGETS["zuma1_kinetics"]["n"]), SEED)
+    medians = {day: float(np.median(car[:, day])) for day in ZUMA1_IQR}
+    assert all(low <= medians[d] <= high for d, (low, high) in ZUMA1_IQR.items()), medians
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open calibration (CD28 multipliers): the CD28 product peaks on day 5 in the virtual "
+    "lymphoma cohort (Kochenderfer 2017 median 8.5)",
+)
+def test_kochenderfer2017_cd28_peak_day_in_lymphoma() -> None:
+    """Kochenderfer 2017 (n = 22): the virtual cohort's median day of peak lies within 2 days of
+    8.5 (the tolerance on peak days used throughout; blood was sampled every few days)."""
+    assert TARGETS["koch17_tmax"]["value"] == "8.5"
+    car = lymphoma_cohort(int(TARGETS["koch17_tmax"]["n"]), SEED)
+    day = float(np.median(car.argmax(axis=1)))
+    assert abs(day - 8.5) <= 2.0, day

@@ -305,3 +305,31 @@ def test_il18_armoured_product_raises_inflammation() -> None:
     _, armoured = _run(product="cd19-41bb-il18", management=NO_TREATMENT, horizon=14)
     for name in ("ifn_gamma", "crs_severity"):
         assert armoured[0, :, OBS[name]].max() > plain[0, :, OBS[name]].max(), name
+
+
+def test_seizures_motor_weakness_and_oedema_follow_the_neurotoxicity_ladder() -> None:
+    """Untreated high-burden patient with fifteen times the typical neurotoxicity susceptibility: each
+    of the other ICANS domains is present exactly while the latent severity is at or above its
+    threshold (toxicity_parameters.csv), only after the ICE score has reached 0, and the
+    instrument's grade on the full record reaches 4, as the policy's grade ladder says."""
+    parameters = {**HIGH_BURDEN, "icans_susceptibility": 15.0}
+    times, values = _run(parameters=parameters, management=NO_TREATMENT, every=0.05, horizon=14)
+    row = values[0]
+    n = row[:, OBS["icans_severity"]]
+    assert n.max() >= 14.0, n.max()  # every sign is reached, so the test can fail
+    ladder = {
+        "seizure": (10.0, 13.0),
+        "motor_weakness": (13.0,),
+        "cerebral_edema": (11.0, 14.0),
+    }
+    for name, thresholds in ladder.items():
+        expected = sum((n >= t).astype(float) for t in thresholds)
+        np.testing.assert_array_equal(row[:, OBS[name]], expected, err_msg=name)
+    first_sign = int(np.argmax(row[:, OBS["seizure"]] >= 1.0))
+    assert row[first_sign, OBS["ice_score"]] == 0.0
+    grades = [
+        score("astct_icans", icans_record({k: row[i, OBS[k]] for k in OBS}, 40.0)).outputs["grade"]
+        for i in range(len(times))
+    ]
+    assert max(grades) == 4
+    assert grades[int(np.argmax(n >= 12.0))] == 4

@@ -41,14 +41,14 @@ OBSERVABLES = (
     "ifn_alpha", "proteinuria", "sle_activity", "sledai_item_arthritis", "sledai_item_hematuria",
     "pga", "prednisolone_mg_day", "tumour_cells", "il6", "ifn_gamma", "crp", "ferritin",
     "crs_severity", "temp_c", "hypotension", "n_vasopressors", "vasopressin", "oxygen_level",
-    "icans_severity", "ice_score", "consciousness", "tocilizumab", "tocilizumab_given",
-    "corticosteroids_given",
+    "icans_severity", "ice_score", "consciousness", "seizure", "motor_weakness", "cerebral_edema",
+    "tocilizumab", "tocilizumab_given", "corticosteroids_given",
 )  # fmt: skip
 (O_CAR_BLOOD, O_TRANSGENE, O_SCM, O_CM, O_EM, O_EFF, O_EXH, O_SECOND, O_LY, O_BM, O_B, O_B_AR,
  O_B_LY, O_B_BM, O_PBS, O_PCL, O_CD4, O_CD8, O_NT, O_DSDNA, O_RO, O_IGG, O_VAX, O_C3, O_C4, O_IFN,
  O_PTU, O_ACTIVITY, O_ARTHRITIS, O_HEMATURIA, O_PGA, O_PRED, O_TUMOUR, O_IL6, O_IFNG, O_CRP, O_FER,
  O_CRS, O_TEMP, O_HYPOTENSION, O_PRESSORS, O_VASOPRESSIN, O_OXYGEN, O_ICANS, O_ICE, O_CONSCIOUS,
- O_TOCI, O_TOCI_GIVEN, O_STEROID_GIVEN) = range(len(OBSERVABLES))  # fmt: skip
+ O_SEIZURE, O_MOTOR, O_EDEMA, O_TOCI, O_TOCI_GIVEN, O_STEROID_GIVEN) = range(len(OBSERVABLES))  # fmt: skip
 assert OBSERVABLES[O_EXH] == "car_t_exhausted_blood" and OBSERVABLES[O_TUMOUR] == "tumour_cells"
 assert OBSERVABLES[O_STEROID_GIVEN] == "corticosteroids_given"
 
@@ -113,6 +113,7 @@ def observe(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     out[O_ICANS] = max(y[toxicity.ICANS], 0.0)
     out[O_ICE] = toxicity.ice_score(y)
     out[O_CONSCIOUS] = toxicity.consciousness(y)
+    out[O_SEIZURE], out[O_MOTOR], out[O_EDEMA] = toxicity.neurological_signs(y, p)
     out[O_TOCI] = management.toci_concentration(y, p)
     out[O_TOCI_GIVEN] = where(y[management.TOCI_CLOCK] > 0.0, 1.0, 0.0)
     out[O_STEROID_GIVEN] = where(y[management.STEROID_CLOCK] > 0.0, 1.0, 0.0)

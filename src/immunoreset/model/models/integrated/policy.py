@@ -46,7 +46,7 @@ def switches(t: float, y: np.ndarray, p: np.ndarray, g: np.ndarray) -> None:
     g[management.TOCILIZUMAB] = toci + LATCH_RATE * y[management.TOCI_CLOCK]
     steroid = max(
         s - toxicity.crs_threshold(p, p[STEROID_CRS_GRADE]),
-        n - toxicity.icans_threshold(p[STEROID_ICANS_GRADE]),
+        n - toxicity.icans_threshold(p, p[STEROID_ICANS_GRADE]),
         _prophylaxis(t, p[STEROID_PROPHYLAXIS], p[STEROID_PROPHYLAXIS_DAY]),
     )
     g[management.CORTICOSTEROIDS] = steroid + LATCH_RATE * y[management.STEROID_CLOCK]

@@ -22,7 +22,11 @@ effect compartment, :mod:`.management`), so tocilizumab masks fever within hours
 pyrogen) while hypotension and hypoxia follow ``S`` through the thresholds ``crs_s_*``. The ICE
 score is ``10 - N`` (one point per unit) and the level of consciousness falls at ``N`` = 2, 5, 9 and
 12 (awakens spontaneously, to voice, only to touch, unarousable), so the ASTCT ICANS grade rises at
-``N`` = 0.5, 3.5, 7.5 and 12. Grades are never computed here: the ASTCT instruments grade these
+``N`` = 0.5, 3.5, 7.5 and 12. The other ICANS domains follow on the same scale beyond an ICE score
+of 0 (``icans_n_*``): a rapidly resolving seizure at 10, focal cerebral oedema at 11, prolonged
+seizures and deep focal motor weakness at 13, diffuse oedema at 14 (seizures accompany severe
+encephalopathy and fulminant cerebral oedema is the rarest form; Gust 2017). Grades are never
+computed here: the ASTCT instruments grade these
 signs (:mod:`immunoreset.endpoints`).
 """
 
@@ -48,16 +52,18 @@ BLOCK = block(
 ENDOTHELIAL, CRS, NEURO, ICANS = (BLOCK.s0 + i for i in range(4))
 (K_CRS, CRS_IL6_REF, CRS_IFNG_REF, CRS_SUS, TEMP_BASE, TEMP_MAX, S_HYPOTENSION, S_O2_LOW,
  S_VASOPRESSOR, S_O2_HIGH, S_VASOPRESSORS2, S_PPV, K_ICANS, ICANS_IL6_REF, ICANS_IFNG_REF,
- ICANS_SUS) = (BLOCK.p0 + i for i in range(len(BLOCK.parameters)))  # fmt: skip
-assert BLOCK.parameters[ICANS_SUS - BLOCK.p0].name == "icans_susceptibility"
+ ICANS_SUS, N_SEIZURE, N_EDEMA_FOCAL, N_SEIZURE_PROLONGED, N_MOTOR,
+ N_EDEMA_DIFFUSE) = (BLOCK.p0 + i for i in range(len(BLOCK.parameters)))  # fmt: skip
+assert BLOCK.parameters[N_EDEMA_DIFFUSE - BLOCK.p0].name == "icans_n_edema_diffuse"
 
 FEVER_C = 38.0
 """ASTCT fever (deg C), reached at CRS severity 1."""
 CONSCIOUSNESS_LADDER = (2.0, 5.0, 9.0, 12.0)
 """Neurotoxicity severities at which consciousness falls one level (ICE falls one point per unit)."""
 ICANS_GRADE_LADDER = (0.5, 3.5, 7.5, 12.0)
-"""Neurotoxicity severities at which the ASTCT ICANS grade reaches 1-4: ICE (rounded) 9, 6, 2, and
-an unarousable patient."""
+"""Neurotoxicity severities at which the ICE score and consciousness take the ASTCT ICANS grade to
+1-4: ICE (rounded) 9, 6, 2, and an unarousable patient. Seizures, motor weakness and cerebral oedema
+(grades 3 and 4 only) can bring grades 3 and 4 earlier if their thresholds are set below these."""
 NEVER = 1e9
 """Severity no patient reaches: the threshold of a grade a policy does not act on."""
 
@@ -95,11 +101,16 @@ def crs_threshold(p: np.ndarray, grade: float) -> float:
 
 
 @kernel
-def icans_threshold(grade: float) -> float:
-    """Neurotoxicity severity at which the ASTCT ICANS grade reaches ``grade`` (1-4, else never)."""
+def icans_threshold(p: np.ndarray, grade: float) -> float:
+    """Neurotoxicity severity at which the ASTCT ICANS grade reaches ``grade`` (1-4, else never):
+    the first of the ICE and consciousness ladder and the signs of the other domains that give it."""
     g = round(grade)
-    if 1 <= g <= 4:
+    if g == 1 or g == 2:
         return ICANS_GRADE_LADDER[g - 1]
+    if g == 3:
+        return min(ICANS_GRADE_LADDER[2], p[N_SEIZURE], p[N_EDEMA_FOCAL])
+    if g == 4:
+        return min(ICANS_GRADE_LADDER[3], p[N_SEIZURE_PROLONGED], p[N_MOTOR], p[N_EDEMA_DIFFUSE])
     return NEVER
 
 
@@ -133,3 +144,14 @@ def consciousness(y: np.ndarray) -> float:
     for threshold in CONSCIOUSNESS_LADDER:
         level += where(y[ICANS] >= threshold, 1.0, 0.0)
     return level
+
+
+@kernel
+def neurological_signs(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
+    """(seizure 0-2, deep focal motor weakness 0/1, cerebral oedema 0-2) at neurotoxicity ``N``:
+    seizures rapidly resolving (1) or prolonged/repetitive (2); oedema focal (1) or diffuse (2)."""
+    n = y[ICANS]
+    seizure = where(n >= p[N_SEIZURE], 1.0, 0.0) + where(n >= p[N_SEIZURE_PROLONGED], 1.0, 0.0)
+    motor = where(n >= p[N_MOTOR], 1.0, 0.0)
+    edema = where(n >= p[N_EDEMA_FOCAL], 1.0, 0.0) + where(n >= p[N_EDEMA_DIFFUSE], 1.0, 0.0)
+    return seizure, motor, edema
