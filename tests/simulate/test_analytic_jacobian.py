@@ -154,3 +154,17 @@ def test_a_run_agrees_with_a_tight_finite_difference_reference(examples_dir: Pat
     assert (run.status == 0).all() and (ref.status == 0).all()
     scale = np.abs(ref.values).max(axis=1, keepdims=True) + 1e-12
     assert np.max(np.abs(run.values - ref.values) / scale) < 0.01
+
+
+def test_a_run_imports_no_computer_algebra() -> None:
+    """A cached start must not pay for sympy (about 0.45 s): the engine, a run and the export
+    package's namespace import it only when a Jacobian is traced or a model is exported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, immunoreset.simulate.engine, immunoreset.runs.execute, immunoreset.export\n"
+        "print(sorted(m for m in sys.modules if m == 'sympy' or m.startswith('sympy.'))[:3])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

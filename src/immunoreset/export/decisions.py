@@ -31,9 +31,9 @@ _RECORDERS = threading.local()
 
 @contextlib.contextmanager
 def recording() -> Iterator[list[Decision]]:
-    """Collect the :data:`Decision` every :class:`Valued` symbol takes inside the block (in this
-    thread): the traced equations hold for exactly those parameter values that take the same
-    decisions."""
+    """Collect the :data:`Decision` every parameter symbol (:class:`.symbolic.Valued`) takes
+    inside the block (in this thread): the traced equations hold for exactly those parameter values
+    that take the same decisions."""
     found: list[Decision] = []
     active = _RECORDERS.__dict__.setdefault("lists", [])
     active.append(found)
@@ -44,11 +44,13 @@ def recording() -> Iterator[list[Decision]]:
 
 
 def record(decision: Decision) -> None:
+    """Add ``decision`` to every :func:`recording` block open in this thread."""
     for found in _RECORDERS.__dict__.get("lists", ()):
         found.append(decision)
 
 
 TESTS = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
+"""The ordering tests a decision can take, by name."""
 
 
 def holds(decision: Decision, values: np.ndarray) -> np.ndarray:
