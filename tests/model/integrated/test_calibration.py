@@ -202,7 +202,7 @@ Kimmel 2021's ZUMA-1 model (BioModels BIOMD0000001041: 94.86 in its units of 5e8
 conversion of its Table 1 rows K_N 2.5e11 cells = 500 and k_B 2.024e9 cells = 4.05)."""
 LYMPHOMA_MARROW_SHARE = 0.05
 """Share of the lymphoma burden in marrow (large B-cell lymphoma is mostly nodal; assumption: the
-day 7-90 medians below change by less than 5 % between 0.05 and 0.2)."""
+day 7-90 medians below change by 5 % at most between 0.05 and 0.2)."""
 
 
 def lymphoma_cohort(n: int, seed: int) -> np.ndarray:

@@ -333,3 +333,32 @@ def test_seizures_motor_weakness_and_oedema_follow_the_neurotoxicity_ladder() ->
     ]
     assert max(grades) == 4
     assert grades[int(np.argmax(n >= 12.0))] == 4
+
+
+def test_a_higher_level_of_a_domain_never_comes_before_the_lower_one() -> None:
+    """A scenario may set prolonged seizures (or diffuse oedema) below the first seizure (focal
+    oedema); the level then rises only with the lower one, and the policy's grade-4 threshold
+    agrees with the signs."""
+    from immunoreset.model.models.integrated import toxicity
+
+    p = MODEL.typical_parameters().copy()
+    names = list(MODEL.parameter_names)
+    p[names.index("icans_n_seizure")] = 12.5
+    p[names.index("icans_n_seizure_prolonged")] = 12.0
+    p[names.index("icans_n_edema_focal")] = 15.0
+    p[names.index("icans_n_edema_diffuse")] = 14.0
+    p[names.index("icans_n_motor")] = 16.0
+    y = np.zeros(MODEL.n_states)
+    levels = []
+    for n in (12.2, 12.5, 14.5, 15.0):
+        y[toxicity.ICANS] = n
+        levels.append(toxicity.neurological_signs.py_func(y, p))
+    assert levels == [(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (2.0, 0.0, 0.0), (2.0, 0.0, 2.0)]
+    # grade 4 with the first prolonged seizure: at 11.5 (the first seizure), not at the 11.0 set
+    p[names.index("icans_n_seizure")] = 11.5
+    p[names.index("icans_n_seizure_prolonged")] = 11.0
+    assert toxicity.icans_threshold.py_func(p, 4.0) == 11.5
+    y[toxicity.ICANS] = 11.2
+    assert toxicity.neurological_signs.py_func(y, p) == (0.0, 0.0, 0.0)
+    y[toxicity.ICANS] = 11.5
+    assert toxicity.neurological_signs.py_func(y, p) == (2.0, 0.0, 0.0)

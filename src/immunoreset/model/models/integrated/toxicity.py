@@ -101,6 +101,14 @@ def crs_threshold(p: np.ndarray, grade: float) -> float:
 
 
 @kernel
+def escalation(p: np.ndarray) -> tuple[float, float]:
+    """Severities at which seizures become prolonged and oedema diffuse: never before the first
+    seizure or the focal oedema, whatever values a scenario sets (each level includes the one
+    below it)."""
+    return max(p[N_SEIZURE], p[N_SEIZURE_PROLONGED]), max(p[N_EDEMA_FOCAL], p[N_EDEMA_DIFFUSE])
+
+
+@kernel
 def icans_threshold(p: np.ndarray, grade: float) -> float:
     """Neurotoxicity severity at which the ASTCT ICANS grade reaches ``grade`` (1-4, else never):
     the first of the ICE and consciousness ladder and the signs of the other domains that give it."""
@@ -110,7 +118,8 @@ def icans_threshold(p: np.ndarray, grade: float) -> float:
     if g == 3:
         return min(ICANS_GRADE_LADDER[2], p[N_SEIZURE], p[N_EDEMA_FOCAL])
     if g == 4:
-        return min(ICANS_GRADE_LADDER[3], p[N_SEIZURE_PROLONGED], p[N_MOTOR], p[N_EDEMA_DIFFUSE])
+        prolonged, diffuse = escalation(p)
+        return min(ICANS_GRADE_LADDER[3], prolonged, p[N_MOTOR], diffuse)
     return NEVER
 
 
@@ -151,7 +160,8 @@ def neurological_signs(y: np.ndarray, p: np.ndarray) -> tuple[float, float, floa
     """(seizure 0-2, deep focal motor weakness 0/1, cerebral oedema 0-2) at neurotoxicity ``N``:
     seizures rapidly resolving (1) or prolonged/repetitive (2); oedema focal (1) or diffuse (2)."""
     n = y[ICANS]
-    seizure = where(n >= p[N_SEIZURE], 1.0, 0.0) + where(n >= p[N_SEIZURE_PROLONGED], 1.0, 0.0)
+    prolonged, diffuse = escalation(p)
+    seizure = where(n >= p[N_SEIZURE], 1.0, 0.0) + where(n >= prolonged, 1.0, 0.0)
     motor = where(n >= p[N_MOTOR], 1.0, 0.0)
-    edema = where(n >= p[N_EDEMA_FOCAL], 1.0, 0.0) + where(n >= p[N_EDEMA_DIFFUSE], 1.0, 0.0)
+    edema = where(n >= p[N_EDEMA_FOCAL], 1.0, 0.0) + where(n >= diffuse, 1.0, 0.0)
     return seizure, motor, edema
