@@ -29,6 +29,7 @@ _API = {
     "run": "immunoreset.runs.execute",
     "run_to_directory": "immunoreset.runs.execute",
     "read_run": "immunoreset.runs.execute",
+    "read_endpoints": "immunoreset.endpoints.store",
     "Result": "immunoreset.runs.result",
     "RunDirectoryError": "immunoreset.runs.directory",
     "compute_endpoints": "immunoreset.endpoints",

@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         write_endpoints,
     )
     from immunoreset.endpoints.io import TRAJECTORIES
+    from immunoreset.endpoints.store import PATIENT_TABLE, VISITS_TABLE
 
     settings = {
         name: value
@@ -90,6 +91,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.run_dir.is_dir():
         return fail(f"{args.run_dir}: no such run folder", EXIT_BAD_INPUT)
     if not source.exists():
+        if (args.run_dir / PATIENT_TABLE).exists():
+            return fail(
+                f"{args.run_dir}: this run kept endpoints only (store: endpoints): they are in"
+                f" {PATIENT_TABLE} and {VISITS_TABLE} there (immunoreset.read_endpoints in Python)",
+                EXIT_BAD_INPUT,
+            )
         return fail(f"{args.run_dir}: not a run folder (no {TRAJECTORIES})", EXIT_BAD_INPUT)
     try:
         table = read_trajectories(args.run_dir)

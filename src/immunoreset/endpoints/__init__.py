@@ -17,6 +17,7 @@ _API = {
     "EndpointConfig": "immunoreset.endpoints.config",
     "read_status": "immunoreset.endpoints.io",
     "read_trajectories": "immunoreset.endpoints.io",
+    "read_endpoints": "immunoreset.endpoints.store",
     "write_endpoints": "immunoreset.endpoints.io",
     "ResultTableError": "immunoreset.endpoints.table",
 }

@@ -8,6 +8,10 @@ Layout (``SCHEMA_VERSION`` 2)::
     trajectories.parquet/     one Parquet file per chunk (part-000000.parquet, ...): patient_id,
                               time and one column per output; each field carries its unit
     parameters.parquet/       one Parquet file per chunk: status, solver statistics, parameters
+    endpoints_*.parquet/      instead of trajectories.parquet, for a run that keeps endpoints
+                              only (``store: endpoints``; :mod:`immunoreset.endpoints.store`)
+    endpoints_columns.csv     the endpoints' data dictionary and notes, written when such a run
+    endpoints_notes.txt       completes
     plots/*.png               written when the run completes
     .lock                     present while a process writes here
 
@@ -189,16 +193,15 @@ class Lock:
         self.path.unlink(missing_ok=True)
 
 
-def done_chunks(path: Path) -> set[int]:
-    """Indices of the chunks whose tables are both in place."""
+def done_chunks(path: Path, folders: tuple[str, ...] = (TRAJECTORIES,)) -> set[int]:
+    """Indices of the chunks whose tables are all in place (parameters and ``folders``)."""
     params = path / PARAMETERS
-    traj = path / TRAJECTORIES
     done = set()
     if params.is_dir():
         for part in params.glob("part-*.parquet"):
             with contextlib.suppress(ValueError):
                 index = int(part.stem.removeprefix("part-"))
-                if (traj / part.name).is_file():
+                if all((path / folder / part.name).is_file() for folder in folders):
                     done.add(index)
     return done
 
@@ -232,21 +235,24 @@ def remove_temporary_files(work: Path) -> int:
     """Delete the half-written temporary files a killed process left in the run's table folders
     (names ``.part-NNNNNN.parquet.*.tmp``, ours by construction); returns how many."""
     removed = 0
-    for folder in (work / TRAJECTORIES, work / PARAMETERS, work):
+    for folder in (*sorted(work.glob("*.parquet")), work):
+        if not folder.is_dir():
+            continue
         for tmp in folder.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
             removed += 1
     return removed
 
 
-def prepare_tables(work: Path) -> None:
-    (work / TRAJECTORIES).mkdir(exist_ok=True)
-    (work / PARAMETERS).mkdir(exist_ok=True)
+def prepare_tables(work: Path, folders: tuple[str, ...] = (TRAJECTORIES,)) -> None:
+    for folder in (*folders, PARAMETERS):
+        (work / folder).mkdir(exist_ok=True)
 
 
-def write_chunk(work: Path, index: int, trajectories: pa.Table, parameters: pa.Table) -> None:
-    """Write one chunk; its parameters part, written last, marks it done."""
-    write_table_atomic(work / TRAJECTORIES / part_name(index), trajectories)
+def write_chunk(work: Path, index: int, tables: dict[str, pa.Table], parameters: pa.Table) -> None:
+    """Write one chunk: ``tables`` by folder, then its parameters part, which marks it done."""
+    for folder, table in tables.items():
+        write_table_atomic(work / folder / part_name(index), table)
     write_table_atomic(work / PARAMETERS / part_name(index), parameters)
 
 

@@ -30,6 +30,7 @@ from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.runs.interrupt import raise_if_requested
 from immunoreset.runs.tables import (
     ChunkTables,
+    chunk_endpoints,
     chunk_tables,
     output_units,
     patient_table,
@@ -221,10 +222,10 @@ def run_to_directory(
         if lock is None:
             lock = rd.Lock(work / rd.LOCK_FILE)
             lock.acquire()
-        rd.prepare_tables(work)
+        rd.prepare_tables(work, inputs.table_folders)
         if mode == "resume":
             rd.remove_temporary_files(work)
-            done = rd.done_chunks(work)
+            done = rd.done_chunks(work, inputs.table_folders)
         else:
             rd.write_bytes_atomic(work / rd.SCENARIO_FILE, text.encode("utf-8"))
         resumed = len(done)
@@ -238,13 +239,15 @@ def run_to_directory(
         if progress is not None and done:
             progress(sum(len(inputs.chunk_ids(i)) for i in done))
         for chunk in _chunks(inputs, done, workers, scheduler):
-            rd.write_chunk(work, chunk.index, chunk.trajectories, chunk.patients)
+            rd.write_chunk(work, chunk.index, chunk.tables, chunk.patients)
             done.add(chunk.index)
             n_failed += chunk.n_failed
             if progress is not None:
                 progress(chunk.n_patients)
         seconds = time.perf_counter() - started
-        if plots:
+        if inputs.keeps_endpoints:
+            _write_endpoint_dictionary(work)
+        elif plots:
             from immunoreset.report.plots import plot_run
 
             plot_run(work, [n for n in inputs.model.default_plots if n in inputs.outputs])
@@ -276,6 +279,18 @@ def _chunks(inputs: RunInputs, done: set[int], workers: int | None,
     from immunoreset.runs.distributed import dask_chunks
 
     yield from dask_chunks(inputs, done, workers, scheduler)
+
+
+def _write_endpoint_dictionary(work: Path) -> None:
+    """The data dictionary and notes of a run that keeps endpoints, as CSV and text files beside
+    its tables (the files ``immunoreset endpoints`` writes)."""
+    from immunoreset.clinical.csvio import write_text_atomic
+    from immunoreset.endpoints.io import COLUMNS_FILE, NOTES_FILE
+    from immunoreset.endpoints.store import read_dictionary
+
+    columns, notes = read_dictionary(work)
+    write_text_atomic(work / COLUMNS_FILE, columns.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(work / NOTES_FILE, "".join(f"{note}\n" for note in notes))
 
 
 def _count_failed(work: Path, done: set[int]) -> int:
@@ -323,6 +338,11 @@ def read_run(run_dir: str | Path) -> Result:
     path = Path(run_dir)
     if not rd.is_run_directory(path):
         raise rd.RunDirectoryError(f"{path}: not an immunoreset run directory (no {rd.RUN_FILE})")
+    if not (path / rd.TRAJECTORIES).is_dir():
+        raise rd.RunDirectoryError(
+            f"{path}: this run kept endpoints only (store: endpoints), no trajectories; read them"
+            " with immunoreset.read_endpoints(run_dir)"
+        )
     import pyarrow.dataset as ds  # loads pandas: only when a run is read back
 
     meta = rd.read_run_json(path)
@@ -351,18 +371,26 @@ def write_result(result: Result, out_dir: str | Path, overwrite: bool = False,
         raise rd.RunDirectoryError(f"{out}: cannot resume from memory")
     work = rd.make_work_dir(out, mode)
     try:
-        rd.prepare_tables(work)
+        rd.prepare_tables(work, inputs.table_folders)
         rd.write_bytes_atomic(
             work / rd.SCENARIO_FILE, yaml.safe_dump(_canonical(result.scenario)).encode("utf-8")
         )
         names = ["patient_id", "time", *inputs.outputs]
-        rd.write_chunk(
-            work, 0,
-            pa.Table.from_pandas(result.trajectories[names], preserve_index=False,
-                                 schema=trajectory_schema(inputs.outputs)),
-            pa.Table.from_pandas(result.patients, preserve_index=False),
-        )  # fmt: skip
-        if plots:
+        trajectories = pa.Table.from_pandas(
+            result.trajectories[names],
+            preserve_index=False,
+            schema=trajectory_schema(inputs.outputs),
+        )
+        patients = pa.Table.from_pandas(result.patients, preserve_index=False)
+        tables = (
+            chunk_endpoints(inputs, trajectories, patients)
+            if inputs.keeps_endpoints
+            else {rd.TRAJECTORIES: trajectories}
+        )
+        rd.write_chunk(work, 0, tables, patients)
+        if inputs.keeps_endpoints:
+            _write_endpoint_dictionary(work)
+        elif plots:
             from immunoreset.report.plots import plot_run
 
             plot_run(work, [n for n in inputs.model.default_plots if n in inputs.outputs])

@@ -66,9 +66,14 @@ class Result:
         return long
 
     def endpoints(self, config: EndpointConfig | None = None) -> Endpoints:
-        """The endpoints ``immunoreset endpoints`` computes; failed patients are not evaluable."""
-        from immunoreset.endpoints import compute_endpoints
+        """The endpoints ``immunoreset endpoints`` computes; failed patients are not evaluable.
 
+        Without ``config``, the scenario's ``endpoints`` settings (or the defaults) apply, as in a
+        run directory that keeps endpoints."""
+        from immunoreset.endpoints import compute_endpoints
+        from immunoreset.runs.inputs import endpoint_config
+
+        config = config or endpoint_config(self.scenario)
         return compute_endpoints(self.trajectories, config, status=self.status)
 
     def write(self, out_dir: str | Path, overwrite: bool = False, plots: bool = True) -> Path:

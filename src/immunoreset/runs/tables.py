@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from immunoreset.observables import OBSERVABLES
+from immunoreset.runs.directory import TRAJECTORIES
 from immunoreset.simulate.engine import BatchResult
 
 if TYPE_CHECKING:
@@ -120,21 +121,43 @@ def units_of_schema(schema: pa.Schema) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ChunkTables:
-    """The result tables of one chunk of patients, ready to be written."""
+    """The result tables of one chunk of patients, ready to be written: ``tables`` by folder
+    (the trajectories, or the endpoint tables of a run that keeps endpoints) and ``patients``."""
 
     index: int
-    trajectories: pa.Table
+    tables: dict[str, pa.Table]
     patients: pa.Table
     n_patients: int
     n_failed: int
 
 
 def chunk_tables(inputs: RunInputs, index: int, batch: BatchResult) -> ChunkTables:
-    """Tables of chunk ``index`` from its engine batch."""
+    """Tables of chunk ``index`` from its engine batch; a run that keeps endpoints scores the
+    chunk here and keeps no trajectories (:mod:`immunoreset.endpoints.store`)."""
+    trajectories = trajectory_table(batch, inputs.outputs, inputs.output_index())
+    patients = patient_table(batch, inputs.model.parameter_names)
+    if inputs.keeps_endpoints:
+        tables = chunk_endpoints(inputs, trajectories, patients)
+    else:
+        tables = {TRAJECTORIES: trajectories}
     return ChunkTables(
         index=index,
-        trajectories=trajectory_table(batch, inputs.outputs, inputs.output_index()),
-        patients=patient_table(batch, inputs.model.parameter_names),
+        tables=tables,
+        patients=patients,
         n_patients=len(batch.patient_ids),
         n_failed=int(np.count_nonzero(batch.status)),
     )
+
+
+def chunk_endpoints(
+    inputs: RunInputs, trajectories: pa.Table, patients: pa.Table
+) -> dict[str, pa.Table]:
+    """The endpoint tables of one chunk (its failed patients are not evaluable)."""
+    from immunoreset.endpoints.compute import compute_endpoints
+    from immunoreset.endpoints.store import arrow_tables
+    from immunoreset.runs.inputs import endpoint_config
+
+    status = patients.select([PATIENT, "status", "status_message"]).to_pandas()
+    with np.errstate(all="ignore"):
+        ends = compute_endpoints(trajectories.to_pandas(), endpoint_config(inputs.scenario), status)
+    return arrow_tables(ends)

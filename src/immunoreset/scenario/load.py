@@ -203,6 +203,16 @@ def check_scenario(scenario: Scenario, source: str) -> None:
         )
     if ot.start_day > scenario.horizon_days:
         raise ScenarioError(source, "output_times.start_day", ot.start_day, "<= horizon_days")
+    if scenario.endpoints is not None and scenario.store != "endpoints":
+        raise ScenarioError(
+            source, "endpoints", "...", "only with 'store: endpoints' (a run that keeps endpoints"
+            " only); for stored trajectories give these settings to 'immunoreset endpoints'",
+        )  # fmt: skip
+    if scenario.endpoints is not None:
+        last = scenario.endpoints.visits[-1]
+        if last > scenario.horizon_days:
+            where = f"endpoints.visits[{len(scenario.endpoints.visits) - 1}]"
+            raise ScenarioError(source, where, last, "visit days <= horizon_days")
     total = sum(i.fraction for i in scenario.regimen.infusions)
     if total > 1.0 + 1e-9:
         raise ScenarioError(

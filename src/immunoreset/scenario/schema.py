@@ -26,10 +26,13 @@ with an input per agent (the integrated model)::
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from immunoreset.endpoints.config import AUC_METHODS, DEFAULT_VISITS, EndpointConfig
 
 MAX_PATIENTS = 10_000_000
 MAX_HORIZON_DAYS = 36_500.0  # 100 years
@@ -180,6 +183,27 @@ class SolverSpec(_Strict):
     jacobian: Literal["analytic", "finite-difference"] = "analytic"
 
 
+class EndpointSpec(_Strict):
+    """Endpoint settings of a run that stores endpoints only (``store: endpoints``).
+
+    The same settings as ``immunoreset endpoints`` (visit days, CAR lower limit of quantification,
+    AUC trapezoids); every other setting keeps the endpoint library's default."""
+
+    visits: list[Annotated[float, Field(ge=0, le=MAX_HORIZON_DAYS, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: list(DEFAULT_VISITS),
+        description="visit days after the infusion (day 0)",
+    )
+    car_lloq: Annotated[float, Field(gt=0, allow_inf_nan=False)] = EndpointConfig.car_lloq
+    auc_method: Literal[AUC_METHODS] = "linear_up_log_down"  # type: ignore[valid-type]
+
+    @field_validator("visits")
+    @classmethod
+    def _visits(cls, v: list[float]) -> list[float]:
+        if not v or any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError("'visits' must be a non-empty, strictly increasing list of days")
+        return v
+
+
 class Scenario(_Strict):
     name: str = "scenario"
     description: str = ""
@@ -193,6 +217,14 @@ class Scenario(_Strict):
     outputs: list[str] | None = None
     solver: SolverSpec = Field(default_factory=SolverSpec)
     chunk_size: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
+    store: Literal["trajectories", "endpoints"] = Field(
+        default="trajectories",
+        description="what a run directory keeps: every output at every output time, or the "
+        "endpoints only (large populations)",
+    )
+    endpoints: EndpointSpec | None = Field(
+        default=None, description="endpoint settings of a run with 'store: endpoints'"
+    )
 
     @field_validator("outputs")
     @classmethod

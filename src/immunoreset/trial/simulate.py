@@ -138,7 +138,7 @@ def simulate_arm(
         ids = rows["patient_id"].to_numpy(dtype=np.int64)
         traj, pat = _chunk(trial, inputs, ids, rows, replicate)
         if run_dir is not None:
-            rd.write_chunk(run_dir, index, traj, pat)
+            rd.write_chunk(run_dir, index, {rd.TRAJECTORIES: traj}, pat)
         frame = traj.to_pandas()
         frame = frame[frame["time"] <= frame["patient_id"].map(last_day) + 1e-9]
         status = pat.select(["patient_id", "status", "status_message"]).to_pandas()
