@@ -26,6 +26,7 @@ not depend on the population size: memory is bounded by the chunk size). Results
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -74,10 +75,8 @@ class PeakMemory:
             total = 0
             try:
                 for proc in [self.root, *self.root.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += proc.memory_info().rss
-                    except psutil.Error:
-                        pass
             except psutil.Error:
                 return
             self.peak_mb = max(self.peak_mb, total / 2**20)
@@ -140,8 +139,11 @@ def main() -> None:
         "scenario": str(SCENARIO.relative_to(ROOT)),
         "horizon_days": 730,
         "visits": "day 0, 30, ..., 720",
-        "target": {"patients": MILLION, "seconds_at_most": TARGET_SECONDS,
-                   "peak_mb_at_most": TARGET_PEAK_MB},  # fmt: skip
+        "target": {
+            "patients": MILLION,
+            "seconds_at_most": TARGET_SECONDS,
+            "peak_mb_at_most": TARGET_PEAK_MB,
+        },
         "runs": rows,
         "machine": {
             "platform": platform.platform(),

@@ -3,7 +3,8 @@
 Calibration evaluates the model hundreds of times at different typical values of a few parameters.
 Each evaluation keeps every patient's random effects (``eta``) and covariates fixed and moves only
 the typical values: a patient's value of an estimated parameter is ``theta * exp(eta_i)`` (its
-sampled value scaled by ``theta / typical``). These common random numbers make the objective a
+sampled value scaled by ``theta / typical``), or ``expit(logit(theta) + eta_i)`` for a share with
+logit-scale variability. These common random numbers make the objective a
 smooth, deterministic function of ``theta``, which gradient-based optimisers and finite-difference
 Hessians need (Kleinman et al. 1999, Management Science 45:1570).
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from immunoreset.population.sampling import individual_values, logit_parameters
 from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.scenario.schema import Scenario
 from immunoreset.simulate.engine import simulate
@@ -59,6 +61,11 @@ class Cohort:
         self.base = self.inputs.parameters(ids)
         typical = model.typical_parameters(self.inputs.overrides)
         self.typical = typical[self.columns]
+        self.logit = logit_parameters(model)[self.columns]
+        # Random effects of the logit-scale shares (their values are not proportional to theta).
+        base = self.base[:, self.columns]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.eta = np.log(base / (1.0 - base)) - np.log(self.typical / (1.0 - self.typical))
         if np.any(self.typical == 0):
             zero = [n for n, v in zip(self.names, self.typical, strict=True) if v == 0]
             raise ValueError(
@@ -73,7 +80,10 @@ class Cohort:
     def parameters(self, values: np.ndarray) -> np.ndarray:
         """The cohort's parameter matrix with the estimated parameters at typical ``values``."""
         params = self.base.copy()
-        params[:, self.columns] *= np.asarray(values, dtype=np.float64) / self.typical
+        values = np.asarray(values, dtype=np.float64)
+        scaled = params[:, self.columns] * (values / self.typical)
+        shares = individual_values(values, self.eta, True)
+        params[:, self.columns] = np.where(self.logit, shares, scaled)
         return params
 
     def __call__(self, values: np.ndarray) -> Trajectories:

@@ -53,6 +53,11 @@ def fit_subjects(
     model = pooled.groups[0][0].inputs.model
     omega = {}
     for name in names:
+        if model.parameter(name).omega2_scale != "log":
+            raise ValueError(
+                f"{name!r}: subject fits estimate log-scale parameters; this share varies on the "
+                "logit scale"
+            )
         value = (omega2 or {}).get(name, model.parameter(name).omega2)
         if not value > 0:
             raise ValueError(

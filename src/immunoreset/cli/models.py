@@ -28,6 +28,11 @@ def run_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _omega2(value: float, scale: str) -> str:
+    """The variance of a parameter's random effect, with its scale when not the log scale."""
+    return f"{value:g}" if scale == "log" else f"{value:g} ({scale})"
+
+
 def run_params(args: argparse.Namespace) -> int:
     from immunoreset.model.registry import get_model
 
@@ -37,9 +42,10 @@ def run_params(args: argparse.Namespace) -> int:
         return fail(str(exc.args[0]), EXIT_BAD_INPUT)
     header = ["name", "value", "unit", "omega2", "confidence", "meaning", "source", "note"]
     rows = [
-        [p.name, f"{p.value:g}", p.unit, f"{p.omega2:g}", p.confidence, p.meaning, p.source, p.note]
+        [p.name, f"{p.value:g}", p.unit, _omega2(p.omega2, p.omega2_scale), p.confidence,
+         p.meaning, p.source, p.note]
         for p in model.parameters
-    ]
+    ]  # fmt: skip
     if args.csv:
         w = csv.writer(sys.stdout)
         w.writerow(header)

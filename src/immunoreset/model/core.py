@@ -42,6 +42,8 @@ CONFIDENCE_LEVELS = {
     "L": "derived or weakly supported",
     "assumption": "no source; a documented assumption",
 }
+OMEGA2_SCALES = ("log", "logit")
+"""Scales of between-patient variability: log-normal, or logit-normal for shares in (0, 1)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class Parameter:
         prior_low, prior_high: plausible range of the value (same unit), required for an
             ``assumption`` so that the uncertainty of every unsourced number is stated and can be
             explored; optional otherwise (``nan`` = not given).
+        omega2_scale: ``log`` (default) or ``logit``: for a share that must stay between 0 and 1
+            (a fraction of a cell pool), ``omega2`` is the variance of ``logit(value)``
+            (logit-normal variability, as NONMEM/Monolix models bound fractions), so that no
+            virtual patient draws a share of 1 or more.
     """
 
     name: str
@@ -87,6 +93,7 @@ class Parameter:
     note: str = ""
     prior_low: float = math.nan
     prior_high: float = math.nan
+    omega2_scale: str = "log"
 
     def __post_init__(self) -> None:
         if self.confidence not in CONFIDENCE_LEVELS:
@@ -98,6 +105,16 @@ class Parameter:
             raise ValueError(f"parameter {self.name!r}: value {self.value!r} is not finite")
         if self.omega2 < 0 or not math.isfinite(self.omega2):
             raise ValueError(f"parameter {self.name!r}: omega2 {self.omega2!r} must be >= 0")
+        if self.omega2_scale not in OMEGA2_SCALES:
+            raise ValueError(
+                f"parameter {self.name!r}: omega2_scale {self.omega2_scale!r} is not one of "
+                f"{', '.join(OMEGA2_SCALES)}"
+            )
+        if self.omega2_scale == "logit" and not 0.0 < self.value < 1.0:
+            raise ValueError(
+                f"parameter {self.name!r}: a logit-scale share needs a value between 0 and 1, "
+                f"got {self.value!r}"
+            )
         self._check_prior()
 
     def _check_prior(self) -> None:
@@ -223,7 +240,8 @@ def load_parameters(package: str, filename: str) -> tuple[Parameter, ...]:
     """Read a model's parameter table (CSV shipped as package data).
 
     Columns: ``name, value, unit, meaning, source, confidence, omega2, note`` and, optionally,
-    ``prior_low, prior_high`` (required for ``assumption`` rows; empty = not given).
+    ``prior_low, prior_high`` (required for ``assumption`` rows; empty = not given) and
+    ``omega2_scale`` (``log`` if empty, or ``logit``).
     """
     text = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
@@ -238,6 +256,7 @@ def load_parameters(package: str, filename: str) -> tuple[Parameter, ...]:
                 source=row["source"],
                 confidence=row["confidence"],
                 omega2=float(row["omega2"] or 0.0),
+                omega2_scale=row.get("omega2_scale") or "log",
                 note=row.get("note", "") or "",
                 prior_low=_optional_float(row.get("prior_low")),
                 prior_high=_optional_float(row.get("prior_high")),

@@ -2,7 +2,11 @@
 
 Each parameter with ``omega2 > 0`` is log-normally distributed around its typical value:
 ``value_i = typical * exp(eta_i)`` with ``eta_i ~ N(0, omega2)``, the parameterisation of the
-nonlinear mixed-effects fits the models come from (Monolix/NONMEM ``exp(eta)``).
+nonlinear mixed-effects fits the models come from (Monolix/NONMEM ``exp(eta)``). A share that must
+stay below 1 (``omega2_scale`` ``logit``) is logit-normal instead:
+``logit(value_i) = logit(typical) + eta_i``, the usual bounded form for fractions in the same
+software; a log-normal share can exceed 1, which for a memory share of B cells made the derived
+pre-treatment pools negative and the patient's B cells grow without bound.
 
 Reproducibility: patient ``i`` of a population with seed ``s`` draws from its own random stream,
 seeded by the pair ``(s, i)`` through :class:`numpy.random.SeedSequence`. A patient's parameters
@@ -23,6 +27,21 @@ def variable_parameters(model: Model) -> tuple[int, ...]:
     return tuple(i for i, p in enumerate(model.parameters) if p.omega2 > 0)
 
 
+def logit_parameters(model: Model) -> np.ndarray:
+    """Mask of the parameters whose variability is on the logit scale."""
+    return np.array([p.omega2_scale == "logit" for p in model.parameters], dtype=bool)
+
+
+def individual_values(typical: np.ndarray, eta: np.ndarray, logit: np.ndarray) -> np.ndarray:
+    """Patients' values from typical values and random effects ``eta`` (same shape, broadcast):
+    ``typical * exp(eta)``, or ``expit(logit(typical) + eta)`` where ``logit`` is set."""
+    log_scale = typical * np.exp(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifted = np.log(typical) - np.log1p(-typical) + eta
+        logit_scale = 1.0 / (1.0 + np.exp(-shifted))
+    return np.where(logit, logit_scale, log_scale)
+
+
 def sample_parameters(
     model: Model,
     patient_ids: np.ndarray,
@@ -39,9 +58,11 @@ def sample_parameters(
     params = np.tile(typical, (len(ids), 1))
     if not variability:
         return params
-    idx = variable_parameters(model)
+    idx = list(variable_parameters(model))
     sd = np.sqrt(np.array([model.parameters[i].omega2 for i in idx]))
+    logit = logit_parameters(model)[idx]
     for row, pid in enumerate(ids):
         rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(pid)]))
-        params[row, list(idx)] = typical[list(idx)] * np.exp(sd * rng.standard_normal(len(idx)))
+        eta = sd * rng.standard_normal(len(idx))
+        params[row, idx] = individual_values(typical[idx], eta, logit)
     return params

@@ -246,6 +246,10 @@ def check_against_model(scenario: Scenario, source: str) -> None:
                 )  # fmt: skip
             if value <= 0 and model.parameter(key).value > 0:
                 raise ScenarioError(source, f"{section}.{key}", value, "a positive number")
+            if model.parameter(key).omega2_scale == "logit" and not 0 < value < 1:
+                raise ScenarioError(
+                    source, f"{section}.{key}", value, "a share between 0 and 1 (exclusive)"
+                )
     if scenario.outputs is not None:
         for i, name in enumerate(scenario.outputs):
             if name not in model.observables:
