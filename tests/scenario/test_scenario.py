@@ -15,7 +15,12 @@ from immunoreset.scenario.load import (
     parse_scenario,
 )
 
-EXAMPLES = ("stein2019_typical.yaml", "park2025_sle_typical.yaml", "park2025_sle_population.yaml")
+EXAMPLES = (
+    "stein2019_typical.yaml",
+    "park2025_sle_typical.yaml",
+    "park2025_sle_population.yaml",
+    "integrated_population_endpoints.yaml",
+)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
