@@ -167,6 +167,8 @@ def test_misuse_is_refused_with_the_field_named(stored: Path, examples_dir: Path
         parse_scenario(doc)
     with pytest.raises(RunDirectoryError, match=r"kept endpoints only.*read_endpoints"):
         read_run(stored)
+    with pytest.raises(FileNotFoundError, match=r"no endpoint tables.*store: endpoints"):
+        read_endpoints(stored / "parameters.parquet")
 
 
 def test_cli_keeps_endpoints_and_endpoints_command_points_to_them(examples_dir: Path,

@@ -103,7 +103,13 @@ def read_dictionary(run_dir: str | Path) -> tuple[pd.DataFrame, tuple[str, ...]]
     import pandas as pd
 
     folder = Path(run_dir)
-    meta = pq.read_schema(next(iter(sorted((folder / PATIENT_TABLE).glob("part-*.parquet")))))
+    parts = sorted((folder / PATIENT_TABLE).glob("part-*.parquet"))
+    if not parts:
+        raise FileNotFoundError(
+            f"{folder}: no endpoint tables ({PATIENT_TABLE}); only a run with 'store: endpoints'"
+            " keeps them, and only once a chunk has finished"
+        )
+    meta = pq.read_schema(parts[0])
     columns = pd.DataFrame(json.loads(meta.metadata[_DICTIONARY_KEY]))
     notes = pq.read_table(folder / NOTES_TABLE).column("note").to_pylist()
     return columns, tuple(dict.fromkeys(notes))
