@@ -179,7 +179,7 @@ def test_cli_keeps_endpoints_and_endpoints_command_points_to_them(examples_dir: 
     done = subprocess.run([*CLI, "simulate", str(path), "--out", str(out), "--quiet"],
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "endpoints of 3 patient(s)" in done.stdout
+    assert "3 patient(s) simulated" in done.stdout and "(endpoints kept)" in done.stdout
     assert len(read_endpoints(out).patient) == 3
     again = subprocess.run([*CLI, "endpoints", str(out)], capture_output=True, text=True,
                            timeout=600)  # fmt: skip

@@ -44,6 +44,7 @@ def _with(path: str, value: object) -> dict:
             "arms[1].scenario.product.dose.value",
         ),
         ("scenario.horizon_days", 30, "scenario.horizon_days"),
+        ("scenario.store", "endpoints", "scenario.store"),  # a trial keeps its own endpoints
         ("eligibility.0.covariate", "shoe_size", "eligibility[0].covariate"),
         ("eligibility.0.op", "=>", "eligibility[0].op"),
         ("allocation.strata", ["hair_colour"], "allocation.strata[0]"),

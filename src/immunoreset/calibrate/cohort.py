@@ -61,11 +61,11 @@ class Cohort:
         self.base = self.inputs.parameters(ids)
         typical = model.typical_parameters(self.inputs.overrides)
         self.typical = typical[self.columns]
-        self.logit = logit_parameters(model)[self.columns]
-        # Random effects of the logit-scale shares (their values are not proportional to theta).
-        base = self.base[:, self.columns]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.eta = np.log(base / (1.0 - base)) - np.log(self.typical / (1.0 - self.typical))
+        # The logit-scale shares keep each patient's random effect on that scale (their values
+        # are not proportional to theta).
+        self.logit = np.flatnonzero(logit_parameters(model)[self.columns])
+        shares, typical_shares = self.base[:, self.columns][:, self.logit], self.typical[self.logit]
+        self.eta = np.log(shares / (1.0 - shares)) - np.log(typical_shares / (1.0 - typical_shares))
         if np.any(self.typical == 0):
             zero = [n for n, v in zip(self.names, self.typical, strict=True) if v == 0]
             raise ValueError(
@@ -81,9 +81,10 @@ class Cohort:
         """The cohort's parameter matrix with the estimated parameters at typical ``values``."""
         params = self.base.copy()
         values = np.asarray(values, dtype=np.float64)
-        scaled = params[:, self.columns] * (values / self.typical)
-        shares = individual_values(values, self.eta, True)
-        params[:, self.columns] = np.where(self.logit, shares, scaled)
+        params[:, self.columns] *= values / self.typical
+        if len(self.logit):
+            shares = individual_values(values[self.logit], self.eta, True)
+            params[:, np.asarray(self.columns)[self.logit]] = shares
         return params
 
     def __call__(self, values: np.ndarray) -> Trajectories:

@@ -72,10 +72,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     resumed = f" ({summary.resumed_chunks} chunk(s) resumed)" if summary.resumed_chunks else ""
-    kept = " (endpoints of {n} patient(s) kept)" if scenario.store == "endpoints" else ""
+    kept = " (endpoints kept)" if scenario.store == "endpoints" else ""
     msg = (
-        f"{summary.n_patients} patient(s) simulated in {summary.seconds:.1f} s{resumed}"
-        f"{kept.format(n=summary.n_patients)} -> {summary.out_dir}"
+        f"{summary.n_patients} patient(s) simulated in {summary.seconds:.1f} s{resumed}{kept}"
+        f" -> {summary.out_dir}"
     )
     if summary.n_failed:
         say(msg)

@@ -30,8 +30,8 @@ from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.runs.interrupt import raise_if_requested
 from immunoreset.runs.tables import (
     ChunkTables,
-    chunk_endpoints,
     chunk_tables,
+    kept_tables,
     output_units,
     patient_table,
     trajectory_schema,
@@ -382,12 +382,7 @@ def write_result(result: Result, out_dir: str | Path, overwrite: bool = False,
             schema=trajectory_schema(inputs.outputs),
         )
         patients = pa.Table.from_pandas(result.patients, preserve_index=False)
-        tables = (
-            chunk_endpoints(inputs, trajectories, patients)
-            if inputs.keeps_endpoints
-            else {rd.TRAJECTORIES: trajectories}
-        )
-        rd.write_chunk(work, 0, tables, patients)
+        rd.write_chunk(work, 0, kept_tables(inputs, trajectories, patients), patients)
         if inputs.keeps_endpoints:
             _write_endpoint_dictionary(work)
         elif plots:

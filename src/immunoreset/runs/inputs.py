@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from immunoreset.endpoints import store as endpoint_tables
-from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.model.core import Model
 from immunoreset.population.sampling import sample_parameters
 from immunoreset.runs.directory import TRAJECTORIES
@@ -87,16 +86,6 @@ class RunInputs:
     def table_folders(self) -> tuple[str, ...]:
         """The run directory's folders of per-chunk result tables (besides the parameters)."""
         return endpoint_tables.TABLES if self.keeps_endpoints else (TRAJECTORIES,)
-
-
-def endpoint_config(scenario: Scenario) -> EndpointConfig:
-    """The endpoint settings of ``scenario`` (its ``endpoints`` block, else the defaults)."""
-    spec = scenario.endpoints
-    if spec is None:
-        return EndpointConfig()
-    return EndpointConfig(
-        visits=tuple(spec.visits), car_lloq=spec.car_lloq, car_auc_method=spec.auc_method
-    )
 
 
 def prepare(scenario: Scenario) -> RunInputs:

@@ -71,9 +71,8 @@ class Result:
         Without ``config``, the scenario's ``endpoints`` settings (or the defaults) apply, as in a
         run directory that keeps endpoints."""
         from immunoreset.endpoints import compute_endpoints
-        from immunoreset.runs.inputs import endpoint_config
 
-        config = config or endpoint_config(self.scenario)
+        config = config or self.scenario.endpoint_config()
         return compute_endpoints(self.trajectories, config, status=self.status)
 
     def write(self, out_dir: str | Path, overwrite: bool = False, plots: bool = True) -> Path:

@@ -136,28 +136,28 @@ def chunk_tables(inputs: RunInputs, index: int, batch: BatchResult) -> ChunkTabl
     chunk here and keeps no trajectories (:mod:`immunoreset.endpoints.store`)."""
     trajectories = trajectory_table(batch, inputs.outputs, inputs.output_index())
     patients = patient_table(batch, inputs.model.parameter_names)
-    if inputs.keeps_endpoints:
-        tables = chunk_endpoints(inputs, trajectories, patients)
-    else:
-        tables = {TRAJECTORIES: trajectories}
     return ChunkTables(
         index=index,
-        tables=tables,
+        tables=kept_tables(inputs, trajectories, patients),
         patients=patients,
         n_patients=len(batch.patient_ids),
         n_failed=int(np.count_nonzero(batch.status)),
     )
 
 
-def chunk_endpoints(
+def kept_tables(
     inputs: RunInputs, trajectories: pa.Table, patients: pa.Table
 ) -> dict[str, pa.Table]:
-    """The endpoint tables of one chunk (its failed patients are not evaluable)."""
+    """What a run directory keeps of a chunk besides its patient table, by folder: the
+    trajectories, or (``store: endpoints``) the chunk's endpoint tables, in which its failed
+    patients are not evaluable."""
+    if not inputs.keeps_endpoints:
+        return {TRAJECTORIES: trajectories}
     from immunoreset.endpoints.compute import compute_endpoints
     from immunoreset.endpoints.store import arrow_tables
-    from immunoreset.runs.inputs import endpoint_config
 
     status = patients.select([PATIENT, "status", "status_message"]).to_pandas()
+    config = inputs.scenario.endpoint_config()
     with np.errstate(all="ignore"):
-        ends = compute_endpoints(trajectories.to_pandas(), endpoint_config(inputs.scenario), status)
+        ends = compute_endpoints(trajectories.to_pandas(), config, status)
     return arrow_tables(ends)

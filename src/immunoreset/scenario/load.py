@@ -205,7 +205,8 @@ def check_scenario(scenario: Scenario, source: str) -> None:
         raise ScenarioError(source, "output_times.start_day", ot.start_day, "<= horizon_days")
     if scenario.endpoints is not None and scenario.store != "endpoints":
         raise ScenarioError(
-            source, "endpoints", "...", "only with 'store: endpoints' (a run that keeps endpoints"
+            source, "endpoints", scenario.endpoints.model_dump(), "only with 'store: endpoints' (a"
+            " run that keeps endpoints"
             " only); for stored trajectories give these settings to 'immunoreset endpoints'",
         )  # fmt: skip
     if scenario.endpoints is not None:

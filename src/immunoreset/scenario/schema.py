@@ -203,6 +203,12 @@ class EndpointSpec(_Strict):
             raise ValueError("'visits' must be a non-empty, strictly increasing list of days")
         return v
 
+    def config(self) -> EndpointConfig:
+        """These settings as the endpoint library's configuration."""
+        return EndpointConfig(
+            visits=tuple(self.visits), car_lloq=self.car_lloq, car_auc_method=self.auc_method
+        )
+
 
 class Scenario(_Strict):
     name: str = "scenario"
@@ -225,6 +231,10 @@ class Scenario(_Strict):
     endpoints: EndpointSpec | None = Field(
         default=None, description="endpoint settings of a run with 'store: endpoints'"
     )
+
+    def endpoint_config(self) -> EndpointConfig:
+        """The endpoint settings of this scenario (its ``endpoints`` block, else the defaults)."""
+        return (self.endpoints or EndpointSpec()).config()
 
     @field_validator("outputs")
     @classmethod

@@ -35,7 +35,10 @@ from immunoreset.trial.design import TrialDesign
 from immunoreset.trial.relations import Relation, load_relations
 from immunoreset.trial.twins import TwinError, read_twins
 
-SET_BY_TRIAL = ("horizon_days", "population.size", "population.seed")
+SET_BY_TRIAL = (
+    "horizon_days", "population.size", "population.seed", "store", "endpoints"
+)  # fmt: skip
+"""Scenario keys a trial sets itself (its follow-up, sample, seed and endpoint library)."""
 EVENT_COLUMNS = {
     "b_cell_return": ("patient", "b_cell_reconstitution_d"),
     "remission": ("visit", "doris_remission_off_treatment"),
