@@ -233,9 +233,9 @@ class _Emitter:
         raise SymbolicError(f"cannot differentiate {type(e).__name__}: {e}")
 
 
-def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str, list[Decision]]:
-    """LLVM IR of ``void jac(y, p, mode, t, out)``, which writes the entries of ``colouring``'s
-    pattern into the dense row-major ``out``, and the decisions on parameters it rests on."""
+def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Decision]]:
+    """The model's rates traced on symbols at ``p``, an emitter over them, and the decisions on
+    parameters the trace rests on."""
     n = model.n_states
     state_names = [f"__y{i}" for i in range(n)]
     mode_names = [f"__mode{k}" for k in range(len(model.switch_names))]
@@ -244,7 +244,27 @@ def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str,
     inputs |= {name: ("p", i) for i, name in enumerate(model.parameter_names)}
     with recording() as decisions:
         dydt = rates(model, p, state_names, mode_names)
-    emit = _Emitter(inputs)
+    return _Emitter(inputs), dydt, decisions
+
+
+def traced_pattern(model: Model, p: np.ndarray) -> np.ndarray:
+    """Boolean ``[n, n]``: entry ``(i, j)`` is True where the traced ``dy_i/dt`` has a derivative
+    with respect to ``y_j`` that is not identically zero (for patients who take the decisions of
+    ``p``). Unlike probing, this sees dependencies behind thresholds and those too small to show
+    at the probed states. Raises :class:`SymbolicError` or ``TypeError`` if the model's
+    equations cannot be traced."""
+    emit, dydt, _ = _traced(model, p)
+    pattern = np.zeros((model.n_states, model.n_states), dtype=bool)
+    for i, rate in enumerate(dydt):
+        pattern[i, list(emit.grad(rate))] = True
+    return pattern
+
+
+def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str, list[Decision]]:
+    """LLVM IR of ``void jac(y, p, mode, t, out)``, which writes the entries of ``colouring``'s
+    pattern into the dense row-major ``out``, and the decisions on parameters it rests on."""
+    n = model.n_states
+    emit, dydt, decisions = _traced(model, p)
     for j in range(n):
         for i in colouring.row_idx[colouring.col_ptr[j] : colouring.col_ptr[j + 1]]:
             d = emit.grad(dydt[i]).get(j)

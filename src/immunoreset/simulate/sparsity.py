@@ -5,13 +5,18 @@ Mechanistic models couple each state to a handful of others (Park 2025: about 90
 evaluation (Curtis, Powell and Reid, J Inst Math Appl 1974;13:117-119), so a forward-difference
 Jacobian costs one evaluation per colour instead of one per state.
 
-The pattern is the union of the non-zeros seen at many random states (every state positive, spread
-over six decades around its pre-treatment value, or around the size of one cell per microlitre for
-states that start at zero, so that each branch of a ``max(x, 0)`` guard is visited) in every
-combination of switch modes, plus the diagonal. Each probe doubles one state at a time, a change
-large enough to show any dependence that is not lost in rounding. A probe that misses an entry
-would only make the Jacobian approximate, which the error-controlled integrator tolerates; the
-engine's agreement with an independent solver is tested with the colouring on.
+The pattern is the union of the dependencies in the model's traced equations (see
+:func:`.jacobian_ir.traced_pattern`; models that cannot be traced skip this part) and the non-zeros
+seen at many random states (every state positive, spread over six decades around its pre-treatment
+value, or around the size of one cell per microlitre for states that start at zero, so that each
+branch of a ``max(x, 0)`` guard is visited) in every combination of switch modes, plus the
+diagonal. Each probe doubles one state at a time. Probing alone misses dependencies that sit behind
+a threshold no probe crosses, or that are lost in rounding beside larger terms at every probe: in
+the integrated model 64 of 904 entries, among them CAR exhaustion on the stimulation history and
+marrow CAR expansion on the CD19+ precursors. A Jacobian without them is only approximate, which
+the error-controlled integrator tolerates at a price: 513 instead of 418 accepted steps per
+patient on average, and up to 1,262 instead of 494 (100 patients of the integrated example, rtol =
+atol = 1e-6). The engine's agreement with an independent solver is tested with the colouring on.
 
 Some states of a patient are dormant: zero before treatment, given nothing by the patient's dosing
 events, and kept at zero by the equations (the second product slot of a single-product run, a tumour
@@ -78,7 +83,7 @@ def jacobian_pattern(model: Model, p: np.ndarray) -> np.ndarray:
     """Boolean ``[n, n]`` matrix: entry ``(i, j)`` is True if ``dy_i/dt`` may depend on ``y_j``."""
     n = model.n_states
     rng = np.random.default_rng(_PROBE_SEED)
-    pattern = np.eye(n, dtype=bool)
+    pattern = np.eye(n, dtype=bool) | _traced_or_empty(model, p)
     f0, f1 = np.zeros(n), np.zeros(n)
     y_ref = _probe_reference(model, p)
     for mode in _modes(model):
@@ -93,6 +98,18 @@ def jacobian_pattern(model: Model, p: np.ndarray) -> np.ndarray:
                 model.rhs(0.0, yj, p, mode, f1)
                 pattern[:, j] |= f1 != f0
     return pattern
+
+
+def _traced_or_empty(model: Model, p: np.ndarray) -> np.ndarray:
+    """The traced dependencies of :func:`.jacobian_ir.traced_pattern`, or none if the model's
+    equations cannot be traced (they are then probed only)."""
+    from immunoreset.export.decisions import SymbolicError
+    from immunoreset.simulate.jacobian_ir import traced_pattern  # computer algebra: only here
+
+    try:
+        return traced_pattern(model, p)
+    except (SymbolicError, TypeError):
+        return np.zeros((model.n_states, model.n_states), dtype=bool)
 
 
 def dormant_states(model: Model, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
