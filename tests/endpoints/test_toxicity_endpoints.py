@@ -141,3 +141,62 @@ def test_treatment_columns_record_whether_and_when(make_table):
     assert row.isna()["tocilizumab_day"]
     assert row["corticosteroids_used"]
     assert row["corticosteroids_day"] == 6
+
+
+def _grade(key, record):
+    """The instrument's grade of one record, or the text of its rejection."""
+    from immunoreset.clinical import InstrumentInputError
+    from immunoreset.endpoints.config import EndpointConfig
+    from immunoreset.endpoints.scoring import attempt
+
+    outcome = attempt(key, record, EndpointConfig())
+    return str(outcome) if isinstance(outcome, InstrumentInputError) else outcome["grade"]
+
+
+def test_time_points_in_one_class_grade_as_their_own_inputs():
+    """Grading the classes (one temperature per fever class, whole ICE points) gives each time
+    point the grade, or the rejection, of its own inputs: temperatures at and next to 38.0 C and
+    the instrument's range limits, ICE scores next to a half point."""
+    import itertools
+
+    import numpy as np
+
+    from immunoreset.endpoints.toxicity import CRS, ICANS
+
+    temps = [
+        24.99,
+        25.0,
+        37.0,
+        np.nextafter(38.0, 0.0),
+        38.0,
+        np.nextafter(38.0, 99.0),
+        45.0,
+        45.01,
+    ]
+    crs_used = ["temp_c", "hypotension", "n_vasopressors", "oxygen_level", "tocilizumab_given"]
+    rows = np.array(list(itertools.product(temps, (0, 1), (0, 2), (0, 3), (0, 1))), dtype=float)
+    classes = CRS.classes(rows, crs_used)
+    assert len(np.unique(classes, axis=0)) < len(rows)
+    for raw, cls in zip(rows, classes, strict=True):
+        expected = _grade("astct_crs", CRS.record(dict(zip(crs_used, raw, strict=True)), 40.0))
+        got = _grade("astct_crs", CRS.record(dict(zip(crs_used, cls, strict=True)), 40.0))
+        assert got == expected, (raw, cls)
+    ice_used = ["ice_score", "consciousness"]
+    scores = [np.nextafter(6.5, 0.0), 6.5, 7.4, 10.49, 10.5, -0.6]
+    rows = np.array(list(itertools.product(scores, (0, 2))), dtype=float)
+    for raw, cls in zip(rows, ICANS.classes(rows, ice_used), strict=True):
+        record = dict(zip(ice_used, raw, strict=True))
+        expected = _grade("astct_icans", ICANS.record(record, 40.0))
+        graded = _grade("astct_icans", ICANS.record(dict(zip(ice_used, cls, strict=True)), 40.0))
+        assert graded == expected, (raw, cls)
+
+
+def test_a_course_of_ever_changing_temperatures_grades_by_fever(make_table):
+    temps = [37.2, 38.01, 39.7, 38.4, 37.99, 37.1, 38.6, 36.9, 37.5, 37.0, 36.8, 37.3]
+    row = crs_row(make_table, temp_c=temps, hypotension=[0] * 12, n_vasopressors=[0] * 12,
+                  oxygen_level=[0] * 12)  # fmt: skip
+    # fever on days 0-2 and 5 (graded from day 0): two episodes, 3 + 1 days
+    assert row["crs_max_grade"] == 1
+    assert row["crs_onset_d"] == 0
+    assert row["crs_duration_d"] == 4
+    assert not row["crs_ongoing_at_end"]

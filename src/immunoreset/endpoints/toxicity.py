@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from immunoreset.clinical import InstrumentInputError
+from immunoreset.clinical.toxicity.crs import FEVER_C, TEMP_RANGE_C
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
 from immunoreset.endpoints.scoring import attempt
@@ -98,9 +99,38 @@ def icans_record(values: Mapping[str, float], age_years: float) -> dict[str, Any
     }
 
 
+def temperature_classes(values: np.ndarray, used: Sequence[str]) -> np.ndarray:
+    """``values`` (time points x ``used`` inputs) with each temperature the CRS instrument accepts
+    replaced by one representative of its class, fever (>= 38.0 C) or none.
+
+    ASTCT CRS reads the temperature only as fever or not (Lee 2019), and a simulated course has a
+    different temperature at almost every time point, so without this most time points would be
+    distinct assessments, each graded on its own (about half of all endpoint scoring). A
+    temperature outside the instrument's range is kept, so that its rejection names it.
+    """
+    out = np.array(values, dtype=float)
+    column = list(used).index("temp_c")
+    temp = out[:, column]
+    low, high, fever = float(TEMP_RANGE_C[0]), float(TEMP_RANGE_C[1]), float(FEVER_C)
+    accepted = (temp >= low) & (temp <= high)
+    out[:, column] = np.where(accepted, np.where(temp >= fever, fever, low), temp)
+    return out
+
+
+def ice_points(values: np.ndarray, used: Sequence[str]) -> np.ndarray:
+    """``values`` (time points x ``used`` inputs) with the ICE score rounded to the whole points
+    the record holds (:func:`~immunoreset.endpoints.table.whole`, halves up), so that time points
+    with the same points are graded once."""
+    out = np.array(values, dtype=float)
+    column = list(used).index("ice_score")
+    out[:, column] = np.floor(out[:, column] + 0.5)
+    return out
+
+
 @dataclass(frozen=True)
 class Syndrome:
-    """How one toxicity is read from the table and graded."""
+    """How one toxicity is read from the table and graded; ``classes`` maps the inputs of the
+    time points onto inputs that grade the same, so equal classes are graded once."""
 
     family: str
     key: str
@@ -108,6 +138,7 @@ class Syndrome:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     record: Callable[[Mapping[str, float], float], dict[str, Any]]
+    classes: Callable[[np.ndarray, Sequence[str]], np.ndarray]
 
 
 CRS = Syndrome(
@@ -117,6 +148,7 @@ CRS = Syndrome(
     ("temp_c",),
     ("hypotension", "n_vasopressors", "vasopressin", "oxygen_level", *TREATMENTS),
     crs_record,
+    temperature_classes,
 )
 ICANS = Syndrome(
     "ICANS",
@@ -125,6 +157,7 @@ ICANS = Syndrome(
     ("ice_score",),
     ("consciousness", "seizure", "motor_weakness", "cerebral_edema"),
     icans_record,
+    ice_points,
 )
 
 
@@ -194,8 +227,9 @@ def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def grade_course(table: pd.DataFrame, config: EndpointConfig, syndrome: Syndrome) -> Part:
     """Grade every output time from day 0 of every patient and summarise the course.
 
-    Each distinct assessment is graded once per table: the rows of equal age and inputs first
-    (:func:`distinct_rows`), then the equal records they make (see ``grade``).
+    Each distinct assessment is graded once per table: the rows of equal age and input classes
+    first (``Syndrome.classes``, :func:`distinct_rows`), then the equal records they make (see
+    ``grade``).
     """
     missing = [name for name in syndrome.required if name not in table.columns]
     if missing:
@@ -233,8 +267,9 @@ def grade_course(table: pd.DataFrame, config: EndpointConfig, syndrome: Syndrome
     # Table rows that are assessed, the patient (index) of each, and its grade or problem.
     assessed = np.flatnonzero((times >= 0) & ~np.isnan(values).any(axis=1))
     owner = np.searchsorted(starts, assessed, "right") - 1
-    first, group = distinct_rows(np.column_stack([np.take(ages, owner), values[assessed]]))
-    readings = values[assessed[first]].tolist()
+    classes = syndrome.classes(values[assessed], used)
+    first, group = distinct_rows(np.column_stack([np.take(ages, owner), classes]))
+    readings = classes[first].tolist()
     outcomes = np.array(
         [grade(reading, ages[owner[i]]) for reading, i in zip(readings, first, strict=True)],
         dtype=object,
