@@ -20,7 +20,12 @@ import numpy as np
 from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
 from immunoreset.simulate.analytic import analytic_jacobian
-from immunoreset.simulate.kernels import colouring_for, dormant_for, kernel_for
+from immunoreset.simulate.kernels import (
+    colouring_for,
+    compile_settings,
+    dormant_for,
+    kernel_for,
+)
 from immunoreset.simulate.sparsity import Colouring
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
@@ -175,34 +180,48 @@ def simulate(
     stats = np.zeros((n, N_STATS))
     status = np.zeros(n, dtype=np.int64)
     if n:
-        kernel = kernel_for(model)
-        p_pattern = model.typical_parameters() if pattern_parameters is None else pattern_parameters
-        p_pattern = np.ascontiguousarray(p_pattern, dtype=np.float64)
-        for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern):
-            colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant)
-            whole = len(rows) == n
-            addresses = _jacobian_addresses(
-                model, settings, p_pattern, colours, params if whole else params[rows]
-            )
-            sub = (out, stats, status) if whole else (out[rows], stats[rows], status[rows])
-            with _threads_at_most(len(rows)):
-                kernel.solve_batch(
-                    params if whole else params[rows], model.n_states, len(model.switch_names),
-                    float(t_start), events.times, events.inputs,
-                    events.amounts if whole else np.ascontiguousarray(events.amounts[rows]),
-                    t_out, settings.rtol, model.absolute_tolerances(settings.atol),
-                    settings.h_init, settings.h_max, settings.max_steps, model.autonomous,
-                    colours.colour_ptr, colours.colour_cols, colours.col_ptr, colours.row_idx,
-                    colours.lu_plan.arrays, addresses, *sub,
-                )  # fmt: skip
-            if not whole:
-                out[rows], stats[rows], status[rows] = sub
+        with compile_settings():
+            _integrate(model, params, events, t_out, settings, float(t_start), pattern_parameters,
+                       (out, stats, status))  # fmt: skip
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
     result = BatchResult(
         ids, t_out, model.observables, out, status, stats, params, model.switch_names
     )
     check_nonnegative(result, settings.rtol, settings.atol)
     return result
+
+
+def _integrate(
+    model: Model, params: np.ndarray, events: DosingEvents, t_out: np.ndarray,
+    settings: SolverSettings, t_start: float, pattern_parameters: np.ndarray | None,
+    results: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:  # fmt: skip
+    """Integrate ``params`` into ``results`` (outputs, stats, status), patients grouped by their
+    dormant states."""
+    out, stats, status = results
+    n = params.shape[0]
+    kernel = kernel_for(model)
+    p_pattern = model.typical_parameters() if pattern_parameters is None else pattern_parameters
+    p_pattern = np.ascontiguousarray(p_pattern, dtype=np.float64)
+    for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern):
+        colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant)
+        whole = len(rows) == n
+        addresses = _jacobian_addresses(
+            model, settings, p_pattern, colours, params if whole else params[rows]
+        )
+        sub = (out, stats, status) if whole else (out[rows], stats[rows], status[rows])
+        with _threads_at_most(len(rows)):
+            kernel.solve_batch(
+                params if whole else params[rows], model.n_states, len(model.switch_names),
+                float(t_start), events.times, events.inputs,
+                events.amounts if whole else np.ascontiguousarray(events.amounts[rows]),
+                t_out, settings.rtol, model.absolute_tolerances(settings.atol),
+                settings.h_init, settings.h_max, settings.max_steps, model.autonomous,
+                colours.colour_ptr, colours.colour_cols, colours.col_ptr, colours.row_idx,
+                colours.lu_plan.arrays, addresses, *sub,
+            )  # fmt: skip
+        if not whole:
+            out[rows], stats[rows], status[rows] = sub
 
 
 def simulate_chunks(

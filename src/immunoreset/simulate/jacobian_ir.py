@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.relational import Relational
 
-from immunoreset.export.decisions import Decision, SymbolicError, recording
+from immunoreset.export.decisions import Decision, SymbolicError, record, recording
 from immunoreset.export.symbolic import TIME, rates
 from immunoreset.model.core import Model
 from immunoreset.simulate.sparsity import Colouring
@@ -233,8 +233,14 @@ class _Emitter:
         raise SymbolicError(f"cannot differentiate {type(e).__name__}: {e}")
 
 
+_TRACES: dict[tuple[object, bytes], tuple[list[Any], list[Decision]]] = {}
+"""Rates and decisions traced so far in this process: a first run traces its model twice at the
+same parameters (for the sparsity pattern, then for the Jacobian), about a second each time for
+the integrated model."""
+
+
 def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Decision]]:
-    """The model's rates traced on symbols at ``p``, an emitter over them, and the decisions on
+    """The model's rates traced on symbols at ``p``, a new emitter over them, and the decisions on
     parameters the trace rests on."""
     n = model.n_states
     state_names = [f"__y{i}" for i in range(n)]
@@ -242,9 +248,16 @@ def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Deci
     inputs = {name: ("y", i) for i, name in enumerate(state_names)}
     inputs |= {name: ("mode", k) for k, name in enumerate(mode_names)}
     inputs |= {name: ("p", i) for i, name in enumerate(model.parameter_names)}
-    with recording() as decisions:
-        dydt = rates(model, p, state_names, mode_names)
-    return _Emitter(inputs), dydt, decisions
+    key = (model.rhs, np.ascontiguousarray(p, dtype=np.float64).tobytes())
+    if key in _TRACES:
+        dydt, decisions = _TRACES[key]
+        for decision in decisions:  # as a new trace would, for any recording open around this
+            record(decision)
+    else:
+        with recording() as decisions:
+            dydt = rates(model, p, state_names, mode_names)
+        _TRACES[key] = (dydt, list(decisions))
+    return _Emitter(inputs), dydt, list(decisions)
 
 
 def traced_pattern(model: Model, p: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import hashlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
@@ -55,6 +55,33 @@ _ROLES = {
 }
 _LOADED: dict[tuple[object, ...], ModuleType] = {}
 _COLOURINGS: dict[tuple[object, ...], Colouring] = {}
+
+
+OPT_LEVEL = 1
+"""LLVM optimisation level of the compiled integrators (numba's default is 3). Measured on Park
+2025 and the integrated model, fresh cache each time, interleaved: level 1 compiles 1-2 s faster
+and integrates 3-7 % faster per patient (level 3's inlining makes the integrator larger, not
+faster; ``benchmarks/startup.py``, ``benchmarks/bench_models.py``). ``NUMBA_OPT`` in the
+environment overrides it."""
+
+
+@contextlib.contextmanager
+def compile_settings() -> Iterator[None]:
+    """Compile whatever numba compiles inside the block at :data:`OPT_LEVEL`, unless the user
+    set ``NUMBA_OPT``; numba's setting is restored afterwards (it is process-wide, so code other
+    threads compile meanwhile gets the same level)."""
+    from numba.core import config
+
+    level = getattr(config, "_OptLevel", None)
+    if "NUMBA_OPT" in os.environ or level is None:
+        yield
+        return
+    before = config.OPT
+    config.OPT = level(OPT_LEVEL)
+    try:
+        yield
+    finally:
+        config.OPT = before
 
 
 def cache_dir() -> Path:
