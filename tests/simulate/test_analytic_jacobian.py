@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import pytest
 
-from immunoreset.model.core import DoseInput, Model, Parameter, State
+from immunoreset.model.core import Model
 from immunoreset.model.registry import get_model
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import load_scenario
@@ -39,22 +39,6 @@ def _branching_rhs(t, y, p, mode, dydt):
     dydt[1] = -y[1]
 
 
-@numba.njit
-def _nothing(*args):
-    pass
-
-
-def _two_state_model(name: str, rhs) -> Model:
-    return Model(
-        name=name, title=name, reference="test", description="test",
-        states=(State("a", "1", "a"), State("b", "1", "b")),
-        parameters=(Parameter("k", 0.7, "1/day", "rate", "test", "H"),),
-        inputs=(DoseInput("car_t_cells", "cells", "unused"),), observables=("car_t_blood",),
-        switch_names=(), initial_state=_nothing, rhs=rhs, switches=_nothing, dose=_nothing,
-        observe=_nothing,
-    )  # fmt: skip
-
-
 def _evaluate(model: Model, colours, address: int, t: float, y: np.ndarray, p: np.ndarray,
               mode: np.ndarray) -> np.ndarray:  # fmt: skip
     """The kernel's Jacobian at ``(t, y)``: analytic at ``address``, finite differences if 0."""
@@ -68,8 +52,8 @@ def _evaluate(model: Model, colours, address: int, t: float, y: np.ndarray, p: n
     return jac
 
 
-def test_exact_on_a_model_with_a_hand_derived_jacobian() -> None:
-    model = _two_state_model("smooth", _smooth_rhs)
+def test_exact_on_a_model_with_a_hand_derived_jacobian(two_state_model) -> None:
+    model = two_state_model("smooth", _smooth_rhs)
     p = model.typical_parameters()
     colours = dense_colouring(2)
     compiled = analytic_jacobian(model, p, colours)
@@ -92,8 +76,10 @@ def test_exact_on_a_model_with_a_hand_derived_jacobian() -> None:
         np.testing.assert_allclose(jac, expected, rtol=1e-14, atol=1e-15)
 
 
-def test_a_model_that_branches_on_a_state_falls_back_to_finite_differences() -> None:
-    model = _two_state_model("branching", _branching_rhs)
+def test_a_model_that_branches_on_a_state_falls_back_to_finite_differences(
+    two_state_model,
+) -> None:
+    model = two_state_model("branching", _branching_rhs)
     assert analytic_jacobian(model, model.typical_parameters(), dense_colouring(2)) is None
 
 

@@ -7,7 +7,6 @@ import numba
 import numpy as np
 import pytest
 
-from immunoreset.model.core import DoseInput, Model, Parameter, State
 from immunoreset.model.registry import get_model
 from immunoreset.simulate import sparsity
 from immunoreset.simulate.sparsity import jacobian_pattern
@@ -32,24 +31,10 @@ def _branching_rhs(t, y, p, mode, dydt):
     dydt[1] = -y[1]
 
 
-@numba.njit
-def _nothing(*args):
-    pass
-
-
-def _two_state_model(name: str, rhs) -> Model:
-    return Model(
-        name=name, title=name, reference="test", description="test",
-        states=(State("a", "1", "a"), State("b", "1", "b")),
-        parameters=(Parameter("k", 0.7, "1/day", "rate", "test", "H"),),
-        inputs=(DoseInput("car_t_cells", "cells", "unused"),), observables=("car_t_blood",),
-        switch_names=(), initial_state=_nothing, rhs=rhs, switches=_nothing, dose=_nothing,
-        observe=_nothing,
-    )  # fmt: skip
-
-
-def test_a_dependency_behind_a_threshold_no_probe_crosses_is_in_the_pattern(monkeypatch) -> None:
-    model = _two_state_model("threshold", _threshold_rhs)
+def test_a_dependency_behind_a_threshold_no_probe_crosses_is_in_the_pattern(
+    monkeypatch, two_state_model
+) -> None:
+    model = two_state_model("threshold", _threshold_rhs)
     p = model.typical_parameters()
     assert jacobian_pattern(model, p).tolist() == [[True, True], [False, True]]
     # Probes alone miss it, which is why the traced equations are part of the pattern.
@@ -57,10 +42,10 @@ def test_a_dependency_behind_a_threshold_no_probe_crosses_is_in_the_pattern(monk
     assert jacobian_pattern(model, p).tolist() == [[True, False], [False, True]]
 
 
-def test_a_model_that_cannot_be_traced_is_probed() -> None:
+def test_a_model_that_cannot_be_traced_is_probed(two_state_model) -> None:
     """Branching on a state cannot be traced; the probes still find ``da/dt``'s dependence on b
     (the branch ``a > 1`` is visited at most probes)."""
-    model = _two_state_model("branching_pattern", _branching_rhs)
+    model = two_state_model("branching_pattern", _branching_rhs)
     assert jacobian_pattern(model, model.typical_parameters()).tolist() == [
         [True, True],
         [False, True],
