@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from immunoreset.population.sampling import individual_values, logit_parameters
+from immunoreset.population.sampling import individual_values, logit, logit_parameters
 from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.scenario.schema import Scenario
 from immunoreset.simulate.engine import simulate
@@ -65,7 +65,7 @@ class Cohort:
         # are not proportional to theta).
         self.logit = np.flatnonzero(logit_parameters(model)[self.columns])
         shares, typical_shares = self.base[:, self.columns][:, self.logit], self.typical[self.logit]
-        self.eta = np.log(shares / (1.0 - shares)) - np.log(typical_shares / (1.0 - typical_shares))
+        self.eta = logit(shares) - logit(typical_shares)
         if np.any(self.typical == 0):
             zero = [n for n, v in zip(self.names, self.typical, strict=True) if v == 0]
             raise ValueError(

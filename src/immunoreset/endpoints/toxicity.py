@@ -99,32 +99,38 @@ def icans_record(values: Mapping[str, float], age_years: float) -> dict[str, Any
     }
 
 
+def _mapped(values: np.ndarray, used: Sequence[str], name: str,
+            classes: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:  # fmt: skip
+    """A float copy of ``values`` (time points x ``used`` inputs) with column ``name`` mapped."""
+    out = np.array(values, dtype=float)
+    column = list(used).index(name)
+    out[:, column] = classes(out[:, column])
+    return out
+
+
 def temperature_classes(values: np.ndarray, used: Sequence[str]) -> np.ndarray:
-    """``values`` (time points x ``used`` inputs) with each temperature the CRS instrument accepts
-    replaced by one representative of its class, fever (>= 38.0 C) or none.
+    """``values`` with each temperature the CRS instrument accepts replaced by one representative
+    of its class, fever (>= 38.0 C) or none.
 
     ASTCT CRS reads the temperature only as fever or not (Lee 2019), and a simulated course has a
     different temperature at almost every time point, so without this most time points would be
     distinct assessments, each graded on its own (about half of all endpoint scoring). A
     temperature outside the instrument's range is kept, so that its rejection names it.
     """
-    out = np.array(values, dtype=float)
-    column = list(used).index("temp_c")
-    temp = out[:, column]
     low, high, fever = float(TEMP_RANGE_C[0]), float(TEMP_RANGE_C[1]), float(FEVER_C)
-    accepted = (temp >= low) & (temp <= high)
-    out[:, column] = np.where(accepted, np.where(temp >= fever, fever, low), temp)
-    return out
+
+    def classes(temp: np.ndarray) -> np.ndarray:
+        accepted = (temp >= low) & (temp <= high)
+        return np.where(accepted, np.where(temp >= fever, fever, low), temp)
+
+    return _mapped(values, used, "temp_c", classes)
 
 
 def ice_points(values: np.ndarray, used: Sequence[str]) -> np.ndarray:
-    """``values`` (time points x ``used`` inputs) with the ICE score rounded to the whole points
-    the record holds (:func:`~immunoreset.endpoints.table.whole`, halves up), so that time points
-    with the same points are graded once."""
-    out = np.array(values, dtype=float)
-    column = list(used).index("ice_score")
-    out[:, column] = np.floor(out[:, column] + 0.5)
-    return out
+    """``values`` with the ICE score rounded to the whole points the record holds
+    (:func:`~immunoreset.endpoints.table.whole`, halves up), so that time points with the same
+    points are graded once."""
+    return _mapped(values, used, "ice_score", lambda ice: np.floor(ice + 0.5))
 
 
 @dataclass(frozen=True)

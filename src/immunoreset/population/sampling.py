@@ -32,14 +32,18 @@ def logit_parameters(model: Model) -> np.ndarray:
     return np.array([p.omega2_scale == "logit" for p in model.parameters], dtype=bool)
 
 
-def individual_values(typical: np.ndarray, eta: np.ndarray, logit: np.ndarray) -> np.ndarray:
+def logit(share: np.ndarray) -> np.ndarray:
+    """``log(share / (1 - share))``, the scale of a logit-normal share's random effect."""
+    return np.log(share) - np.log1p(-share)
+
+
+def individual_values(typical: np.ndarray, eta: np.ndarray, logit_scale: np.ndarray) -> np.ndarray:
     """Patients' values from typical values and random effects ``eta`` (same shape, broadcast):
-    ``typical * exp(eta)``, or ``expit(logit(typical) + eta)`` where ``logit`` is set."""
-    log_scale = typical * np.exp(eta)
+    ``typical * exp(eta)``, or ``expit(logit(typical) + eta)`` where ``logit_scale`` is set."""
+    log_normal = typical * np.exp(eta)
     with np.errstate(divide="ignore", invalid="ignore"):
-        shifted = np.log(typical) - np.log1p(-typical) + eta
-        logit_scale = 1.0 / (1.0 + np.exp(-shifted))
-    return np.where(logit, logit_scale, log_scale)
+        logit_normal = 1.0 / (1.0 + np.exp(-(logit(typical) + eta)))
+    return np.where(logit_scale, logit_normal, log_normal)
 
 
 def sample_parameters(
@@ -60,9 +64,9 @@ def sample_parameters(
         return params
     idx = list(variable_parameters(model))
     sd = np.sqrt(np.array([model.parameters[i].omega2 for i in idx]))
-    logit = logit_parameters(model)[idx]
+    logit_scale = logit_parameters(model)[idx]
     for row, pid in enumerate(ids):
         rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(pid)]))
         eta = sd * rng.standard_normal(len(idx))
-        params[row, idx] = individual_values(typical[idx], eta, logit)
+        params[row, idx] = individual_values(typical[idx], eta, logit_scale)
     return params

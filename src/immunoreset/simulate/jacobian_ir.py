@@ -233,10 +233,11 @@ class _Emitter:
         raise SymbolicError(f"cannot differentiate {type(e).__name__}: {e}")
 
 
-_TRACES: dict[tuple[object, bytes], tuple[list[Any], list[Decision]]] = {}
-"""Rates and decisions traced so far in this process: a first run traces its model twice at the
+_LAST_TRACE: dict[tuple[object, bytes], tuple[list[Any], list[Decision]]] = {}
+"""The last rates and decisions traced in this process: a first run traces its model twice at the
 same parameters (for the sparsity pattern, then for the Jacobian), about a second each time for
-the integrated model."""
+the integrated model. One entry only, so that a process tracing many parameter sets (a product
+per arm) does not keep every expression graph."""
 
 
 def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Decision]]:
@@ -249,14 +250,15 @@ def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Deci
     inputs |= {name: ("mode", k) for k, name in enumerate(mode_names)}
     inputs |= {name: ("p", i) for i, name in enumerate(model.parameter_names)}
     key = (model.rhs, np.ascontiguousarray(p, dtype=np.float64).tobytes())
-    if key in _TRACES:
-        dydt, decisions = _TRACES[key]
+    if key in _LAST_TRACE:
+        dydt, decisions = _LAST_TRACE[key]
         for decision in decisions:  # as a new trace would, for any recording open around this
             record(decision)
     else:
         with recording() as decisions:
             dydt = rates(model, p, state_names, mode_names)
-        _TRACES[key] = (dydt, list(decisions))
+        _LAST_TRACE.clear()
+        _LAST_TRACE[key] = (dydt, list(decisions))
     return _Emitter(inputs), dydt, list(decisions)
 
 
