@@ -20,7 +20,7 @@ from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import load_scenario
 from immunoreset.simulate.analytic import analytic_jacobian
 from immunoreset.simulate.engine import simulate
-from immunoreset.simulate.kernels import colouring_for, kernel_for
+from immunoreset.simulate.kernels import colouring_for, kernel_for, model_rhs_address
 from immunoreset.simulate.sparsity import dense_colouring
 
 
@@ -41,12 +41,14 @@ def _branching_rhs(t, y, p, mode, dydt):
 
 def _evaluate(model: Model, colours, address: int, t: float, y: np.ndarray, p: np.ndarray,
               mode: np.ndarray) -> np.ndarray:  # fmt: skip
-    """The kernel's Jacobian at ``(t, y)``: analytic at ``address``, finite differences if 0."""
+    """The kernel's Jacobian at ``(t, y)``: analytic at ``address``, finite differences of the
+    model's own right-hand side if 0."""
     n = model.n_states
     f0, jac = np.empty(n), np.zeros((n, n))
     model.rhs(t, y, p, mode, f0)
     atol = model.absolute_tolerances(1e-6)
-    kernel_for(model).jacobian(t, y, p, mode, f0, atol, jac, np.empty(n), np.empty(n),
+    kernel_for(model).jacobian(t, y, p, mode, model_rhs_address(model), f0, atol, jac,
+                               np.empty(n), np.empty(n),
                                colours.colour_ptr, colours.colour_cols, colours.col_ptr,
                                colours.row_idx, address)  # fmt: skip
     return jac

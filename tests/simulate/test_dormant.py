@@ -35,8 +35,9 @@ def test_single_product_patient_has_second_slot_and_tumour_dormant() -> None:
     inputs = _inputs("integrated_cd19_41bb_erlangen.yaml", 1)
     model, p = inputs.model, inputs.model.typical_parameters(inputs.overrides)
     dosed = np.zeros(model.n_states, dtype=bool)
+    _, touched = kernel_for(model).pretreatment(p[None, :], p, model.n_states, len(model.inputs))
     for k in np.unique(inputs.events(p[None, :]).inputs):
-        dosed |= kernel_for(model).dosed_states(int(k), p, model.n_states)
+        dosed |= touched[int(k)]
     candidates = (model.initial(p) == 0.0) & ~dosed
     dormant = _names(model, dormant_states(model, p, candidates))
     slot_b = {s.name for s in model.states if s.name.startswith("car_b_")}

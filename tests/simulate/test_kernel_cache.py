@@ -46,7 +46,10 @@ def test_second_process_loads_the_cached_integrator(examples_dir: Path, tmp_path
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     assert runs[0]["misses"] >= 1 and runs[0]["failed"] == 0
     assert runs[1] == {"hits": 1, "misses": 0, "failed": 0}
-    assert list((tmp_path / "cache" / "kernels").glob("stein2019_*.py"))
+    kernels_dir = tmp_path / "cache" / "kernels"
+    assert list(kernels_dir.glob("immunoreset_kernel_stein2019_*.py"))
+    # Every patient took the traced right-hand side: the model's own was never compiled.
+    assert not list(kernels_dir.glob("immunoreset_rhs_*.py"))
 
 
 def test_dormant_state_probe_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -99,6 +99,7 @@ def prepare(scenario: Scenario) -> RunInputs:
         atol=scenario.solver.atol,
         max_steps=scenario.solver.max_steps,
         jacobian=scenario.solver.jacobian,
+        rhs=scenario.solver.rhs,
     )
     size = scenario.population.size
     chunk = max(1, min(scenario.chunk_size, math.ceil(size / PROGRESS_REPORTS)))

@@ -181,6 +181,7 @@ class SolverSpec(_Strict):
     atol: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1e-6
     max_steps: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = 200_000
     jacobian: Literal["analytic", "finite-difference"] = "analytic"
+    rhs: Literal["traced", "model"] = "traced"
 
 
 class EndpointSpec(_Strict):

@@ -1,4 +1,4 @@
-"""Analytic Jacobian of a model, differentiated from its own equations and compiled by LLVM.
+"""A model's right-hand side and analytic Jacobian, compiled by LLVM from its traced equations.
 
 A finite-difference Jacobian costs one right-hand-side evaluation per colour of its sparsity
 pattern (:mod:`.sparsity`); the integrated model's myeloid-activation row alone depends on 29
@@ -8,14 +8,17 @@ export, :mod:`immunoreset.export.symbolic`), differentiates them in forward mode
 expression graph (every shared subexpression is differentiated once) and writes straight-line LLVM
 IR, which llvmlite compiles in about a second (the integrated model: 14,000 instructions, 5 us per
 Jacobian against about 30 us by finite differences; Park 2025: 0.5 against 3 us). numba's own
-front end would need minutes for a function of this size.
+front end would need minutes for a function of this size. The traced rates themselves are compiled
+the same way (:func:`traced_rhs`): faster than the model's own function compiled by numba, and
+compiled in a fraction of the time, so the integrator calls them through their address instead of
+compiling the model's equations into itself.
 
 Tracing decides the model's branches on parameters by their values at the run's typical patient
-(the antigens a product binds, a grade in a management policy). The compiled Jacobian is right for
-every patient whose parameters take the same decisions (:meth:`AnalyticJacobian.applies`); any other
-patient keeps the finite-difference Jacobian, so a patient's result never depends on which other
-patients share its batch. Entries are written only inside the run's probed pattern, the same ones
-the finite-difference Jacobian fills.
+(the antigens a product binds, a grade in a management policy). The compiled functions are right
+for every patient whose parameters take the same decisions (:meth:`Compiled.applies`); any other
+patient keeps the model's own right-hand side and the finite-difference Jacobian, so a patient's
+result never depends on which other patients share its batch. Jacobian entries are written only
+inside the run's probed pattern, the same ones the finite-difference Jacobian fills.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -38,15 +43,16 @@ PACKAGE = Path(__file__).resolve().parents[1]
 TRACING_SOURCES = (
     PACKAGE / "export" / "symbolic.py",
     PACKAGE / "export" / "decisions.py",
-    PACKAGE / "simulate" / "jacobian_ir.py",
+    PACKAGE / "simulate" / "traced_ir.py",
 )
 """The code that turns a model into IR: a change to any of it invalidates the cached IR."""
 
 
 @dataclass(frozen=True)
-class AnalyticJacobian:
-    """A compiled analytic Jacobian: its machine-code ``address`` (see :mod:`.native`) and the
-    ``decisions`` on parameters it holds for (as parameter index, decision)."""
+class Compiled:
+    """A function compiled from the model's traced equations: its machine-code ``address`` (see
+    :mod:`.native`) and the ``decisions`` on parameters it holds for (as parameter index,
+    decision)."""
 
     address: int
     decisions: tuple[tuple[int, Decision], ...]
@@ -60,10 +66,22 @@ class AnalyticJacobian:
         return ok
 
 
-_COMPILED: dict[tuple[object, ...], AnalyticJacobian | None] = {}
+_COMPILED: dict[tuple[object, ...], Compiled | None] = {}
 
 
-def analytic_jacobian(model: Model, p: np.ndarray, colouring: Colouring) -> AnalyticJacobian | None:
+def traced_rhs(model: Model, p: np.ndarray) -> Compiled | None:
+    """The right-hand side of ``model`` traced at parameters ``p`` and compiled (``void rhs(y, p,
+    mode, t, out)``); None if the model's equations cannot be traced.
+
+    Straight-line code with every shared subexpression computed once: the integrated model's rates
+    take 0.4 us against 0.9 us by the model's own function compiled by numba (Park 2025: 0.12
+    against 0.14 us), the same values to about 1e-14, and about 0.1 s to compile against seven
+    seconds. Cached like :func:`analytic_jacobian`."""
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    return _traced_function(model, p, "rhs", (), lambda ir: ir.rhs_ir(model, p))
+
+
+def analytic_jacobian(model: Model, p: np.ndarray, colouring: Colouring) -> Compiled | None:
     """The analytic Jacobian of ``model`` traced at parameters ``p`` over ``colouring``'s pattern;
     None if the model's equations cannot be traced.
 
@@ -72,51 +90,66 @@ def analytic_jacobian(model: Model, p: np.ndarray, colouring: Colouring) -> Anal
     (:mod:`.kernels`), keyed by the model's fingerprint, ``p``, the pattern, the tracing code and,
     for machine code, the LLVM version and host CPU; a later process then skips tracing and
     compiling."""
-    key = (model.rhs, p.tobytes(), colouring.col_ptr.tobytes(), colouring.row_idx.tobytes())
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    return _traced_function(
+        model, p, "jac", (colouring.col_ptr, colouring.row_idx),
+        lambda ir: ir.jacobian_ir(model, p, colouring),
+    )  # fmt: skip
+
+
+def _traced_function(
+    model: Model, p: np.ndarray, name: str, keys: tuple[np.ndarray, ...],
+    build: Callable[[ModuleType], tuple[str, list[Decision]]],
+) -> Compiled | None:  # fmt: skip
+    """Function ``name`` built by ``build(traced_ir module)`` at ``p``, compiled once per process
+    and cached on disk under the model, ``p`` and ``keys``."""
+    key = (model.rhs, name, p.tobytes(), *(k.tobytes() for k in keys))
     if key not in _COMPILED:
-        stem = _cache_stem(model, p, colouring)
+        stem = _cache_stem(model, name, p, keys)
         try:
-            text, decisions = _traced(model, p, colouring, stem)
+            text, decisions = _traced(stem, build)
         except (SymbolicError, TypeError):
             _COMPILED[key] = None
         else:
-            engine, address = _compile(text, stem)
+            engine, address = _compile(text, stem, name)
             index = {name: i for i, name in enumerate(model.parameter_names)}
             found = tuple(dict.fromkeys((index[d[0]], d) for d in decisions))
-            _COMPILED[key] = AnalyticJacobian(address, found, engine)
+            _COMPILED[key] = Compiled(address, found, engine)
     return _COMPILED[key]
 
 
-def _cache_stem(model: Model, p: np.ndarray, colouring: Colouring) -> Path | None:
+def _cache_stem(
+    model: Model, name: str, p: np.ndarray, keys: tuple[np.ndarray, ...]
+) -> Path | None:
     fp = fingerprint(model)
     if fp is None:
         return None
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in TRACING_SOURCES))
-    for part in (p, colouring.col_ptr, colouring.row_idx):
+    for part in (p, *keys):
         digest.update(np.ascontiguousarray(part).tobytes())
     return (
-        cache_dir() / "kernels" / f"{safe_name(model.name)}_{fp}_{digest.hexdigest()[:12]}.jacobian"
+        cache_dir() / "kernels" / f"{safe_name(model.name)}_{fp}_{digest.hexdigest()[:12]}.{name}"
     )
 
 
 def _traced(
-    model: Model, p: np.ndarray, colouring: Colouring, stem: Path | None
+    stem: Path | None, build: Callable[[ModuleType], tuple[str, list[Decision]]]
 ) -> tuple[str, list[Decision]]:
     path = stem.parent / f"{stem.name}.json" if stem is not None else None
     if path is not None and path.exists():
         with contextlib.suppress(OSError, ValueError, KeyError):
             found = json.loads(path.read_text("utf-8"))
             return found["ir"], [tuple(d) for d in found["decisions"]]  # type: ignore[misc]
-    from immunoreset.simulate.jacobian_ir import jacobian_ir  # computer algebra: only to trace
+    from immunoreset.simulate import traced_ir  # computer algebra: only to trace
 
-    text, decisions = jacobian_ir(model, p, colouring)
+    text, decisions = build(traced_ir)
     if path is not None:
         with contextlib.suppress(OSError):  # an unwritable cache only costs the next trace
             write_once(path, json.dumps({"ir": text, "decisions": decisions}).encode("utf-8"))
     return text, decisions
 
 
-def _compile(text: str, stem: Path | None) -> tuple[Any, int]:
+def _compile(text: str, stem: Path | None, name: str) -> tuple[Any, int]:
     import llvmlite
     import llvmlite.binding as llvm
 
@@ -141,7 +174,7 @@ def _compile(text: str, stem: Path | None) -> tuple[Any, int]:
     if objects is not None:
         _cache_objects(engine, objects)
     engine.finalize_object()
-    return engine, engine.get_function_address("jac")
+    return engine, engine.get_function_address(name)
 
 
 def _cache_objects(engine: Any, path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Literal
@@ -19,13 +19,15 @@ import numpy as np
 
 from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
-from immunoreset.simulate.analytic import analytic_jacobian
+from immunoreset.simulate.analytic import Compiled, analytic_jacobian, traced_rhs
 from immunoreset.simulate.kernels import (
     colouring_for,
     compile_settings,
     dormant_for,
     kernel_for,
+    model_rhs_address,
 )
+from immunoreset.simulate.native import python_caller
 from immunoreset.simulate.sparsity import Colouring
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
@@ -47,6 +49,10 @@ class SolverSettings:
         jacobian: ``"analytic"`` (differentiated from the model's equations and compiled, see
             :mod:`.analytic`; for patients and models it does not apply to, and without a sparse
             pattern, finite differences are used) or ``"finite-difference"``.
+        rhs: ``"traced"`` (the model's equations traced and compiled by LLVM, see
+            :func:`.analytic.traced_rhs`; for patients and models it does not apply to, the
+            model's own function) or ``"model"`` (the model's own function compiled by numba, an
+            independent check of the traced one).
     """
 
     method: str = "rodas4"
@@ -57,6 +63,7 @@ class SolverSettings:
     h_max: float = math.inf
     sparse_jacobian: bool = True
     jacobian: Literal["analytic", "finite-difference"] = "analytic"
+    rhs: Literal["traced", "model"] = "traced"
 
     def __post_init__(self) -> None:
         if self.method != "rodas4":
@@ -65,6 +72,8 @@ class SolverSettings:
             raise ValueError(
                 f"solver.jacobian: got {self.jacobian!r}; allowed: 'analytic', 'finite-difference'"
             )
+        if self.rhs not in ("traced", "model"):
+            raise ValueError(f"solver.rhs: got {self.rhs!r}; allowed: 'traced', 'model'")
         for name in ("rtol", "atol", "h_init", "h_max"):
             v = getattr(self, name)
             if not v > 0:
@@ -203,23 +212,27 @@ def _integrate(
     kernel = kernel_for(model)
     p_pattern = model.typical_parameters() if pattern_parameters is None else pattern_parameters
     p_pattern = np.ascontiguousarray(p_pattern, dtype=np.float64)
-    for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern):
-        colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant)
+    traced = traced_rhs(model, p_pattern) if settings.rhs == "traced" else None
+    probe = python_caller(traced.address) if traced is not None else None
+    for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern, probe):
+        colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant, probe)
         whole = len(rows) == n
-        addresses = _jacobian_addresses(
-            model, settings, p_pattern, colours, params if whole else params[rows]
+        addresses = _addresses(
+            model, settings, p_pattern, colours, traced, params if whole else params[rows]
         )
         sub = (out, stats, status) if whole else (out[rows], stats[rows], status[rows])
-        with _threads_at_most(len(rows)):
-            kernel.solve_batch(
-                params if whole else params[rows], model.n_states, len(model.switch_names),
-                float(t_start), events.times, events.inputs,
-                events.amounts if whole else np.ascontiguousarray(events.amounts[rows]),
-                t_out, settings.rtol, model.absolute_tolerances(settings.atol),
-                settings.h_init, settings.h_max, settings.max_steps, model.autonomous,
-                colours.colour_ptr, colours.colour_cols, colours.col_ptr, colours.row_idx,
-                colours.lu_plan.arrays, addresses, *sub,
-            )  # fmt: skip
+        per_patient = (
+            params if whole else params[rows],
+            events.amounts if whole else np.ascontiguousarray(events.amounts[rows]),
+            *addresses, *sub,
+        )  # fmt: skip
+        shared = (
+            model.n_states, len(model.switch_names), float(t_start), events.times, events.inputs,
+            t_out, settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
+            settings.h_max, settings.max_steps, model.autonomous, colours.colour_ptr,
+            colours.colour_cols, colours.col_ptr, colours.row_idx, colours.lu_plan.arrays,
+        )  # fmt: skip
+        in_threads(kernel.solve_batch, per_patient, shared)
         if not whole:
             out[rows], stats[rows], status[rows] = sub
 
@@ -247,17 +260,23 @@ def simulate_chunks(
         yield simulate(model, params, make_events(params), t_out, settings, t_start, ids)
 
 
-def _jacobian_addresses(
+def _addresses(
     model: Model, settings: SolverSettings, p_pattern: np.ndarray, colours: Colouring,
-    params: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """Each patient's analytic Jacobian (its address), or 0 for finite differences."""
-    addresses = np.zeros(len(params), dtype=np.int64)
+    traced: Compiled | None, params: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Each patient's right-hand side (the ``traced`` one where it applies, else the model's own)
+    and analytic Jacobian (0 for finite differences), as machine-code addresses."""
+    rhs = np.zeros(len(params), dtype=np.int64)
+    if traced is not None:
+        rhs[traced.applies(params)] = traced.address
+    if not rhs.all():
+        rhs[rhs == 0] = model_rhs_address(model)
+    jac = np.zeros(len(params), dtype=np.int64)
     if settings.jacobian == "analytic" and settings.sparse_jacobian:
         compiled = analytic_jacobian(model, p_pattern, colours)
         if compiled is not None:
-            addresses[compiled.applies(params)] = compiled.address
-    return addresses
+            jac[compiled.applies(params)] = compiled.address
+    return rhs, jac
 
 
 _DORMANT: dict[tuple[object, ...], np.ndarray] = {}
@@ -265,7 +284,7 @@ _DORMANT: dict[tuple[object, ...], np.ndarray] = {}
 
 def _dormant_groups(
     model: Model, kernel: ModuleType, params: np.ndarray, events: DosingEvents,
-    p_pattern: np.ndarray,
+    p_pattern: np.ndarray, probe: Callable[..., None] | None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
     """Patients grouped by their dormant states (see :func:`.sparsity.dormant_states`).
 
@@ -274,11 +293,9 @@ def _dormant_groups(
     Jacobian and result, depends on that patient alone, never on the batch it is run in.
     """
     n_states = model.n_states
-    zero = kernel.initial_states(params, n_states) == 0.0
+    initial, touched = kernel.pretreatment(params, p_pattern, n_states, len(model.inputs))
+    zero = initial == 0.0
     dosed = np.zeros((len(params), n_states), dtype=bool)
-    touched = {
-        int(k): kernel.dosed_states(int(k), p_pattern, n_states) for k in np.unique(events.inputs)
-    }
     for e, k in enumerate(events.inputs):
         dosed[events.amounts[:, e] != 0.0] |= touched[int(k)]
     candidates = zero & ~dosed
@@ -287,20 +304,39 @@ def _dormant_groups(
     for g, cand in enumerate(unique):
         key = (model.name, id(model.rhs), p_pattern.tobytes(), cand.tobytes())
         if key not in _DORMANT:
-            _DORMANT[key] = dormant_for(model, p_pattern, cand)
+            _DORMANT[key] = dormant_for(model, p_pattern, cand, probe)
         groups.append((np.flatnonzero(which.ravel() == g), _DORMANT[key]))
     return groups
 
 
-@contextmanager
-def _threads_at_most(n: int) -> Iterator[None]:
-    """Run with no more engine threads than patients: a batch of one patient on a thread pool only
-    pays for waking idle threads (5 times slower on a busy 2-core machine)."""
+BLOCK = 8
+"""Patients per task of the engine's threads: small enough that threads finishing early take more
+(patients differ several-fold in steps), large enough that a task's start (about 50 us) is below
+0.1 % of its work."""
+
+
+def in_threads(
+    solve: Callable[..., None], per_patient: tuple[np.ndarray, ...], shared: tuple[object, ...]
+) -> None:
+    """``solve(*per_patient, *shared)`` over blocks of patients (rows of ``per_patient``) on
+    ``numba.get_num_threads()`` threads (no more than there are patients), each thread taking the
+    next block when it is done. ``solve`` releases the GIL. On an interrupt, blocks not yet
+    started are dropped and the running ones finish (a block takes well under a second)."""
     import numba
 
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(before, n)))
+    n = len(per_patient[0])
+    threads = max(1, min(numba.get_num_threads(), n))
+    if threads == 1:
+        solve(*per_patient, *shared)
+        return
+    block = max(1, min(BLOCK, n // threads))
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="immunoreset-engine")
     try:
-        yield
+        tasks = [
+            pool.submit(solve, *(a[lo : lo + block] for a in per_patient), *shared)
+            for lo in range(0, n, block)
+        ]
+        for task in tasks:
+            task.result()
     finally:
-        numba.set_num_threads(before)
+        pool.shutdown(wait=True, cancel_futures=True)

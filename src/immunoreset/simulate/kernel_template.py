@@ -1,18 +1,22 @@
 """The integrator of one model, written once and specialised per model (see :mod:`.kernels`).
 
-This file is a template: the line that binds ``_rhs``, ``_switches``, ``_dose``, ``_observe`` and
+This file is a template: the line that binds ``_switches``, ``_dose``, ``_observe`` and
 ``_initial_state`` is replaced by an import of the model's own functions, and the result is compiled
 by numba as a module of its own. The model functions are therefore plain globals of the compiled
 code, not arguments, which lets numba cache the whole integrator on disk (numba cannot cache
-functions that take other functions as arguments).
+functions that take other functions as arguments). The right-hand side, the model's largest
+function, is called through its machine-code address (``rhs_address``, see :mod:`.native`), so the
+integrator does not compile it: each patient gets the traced equations compiled by LLVM, or the
+model's own function compiled as a C function (see :mod:`.kernels`).
 
 One patient is integrated by :func:`solve_patient` from parts a reader can follow one by one:
 :func:`jacobian` (coloured forward differences), :func:`rodas_step` (one RODAS4 step with the
 tableau in :mod:`.rodas4`), :func:`attempt_step` (error test and step-size control from
 :mod:`.controller`, with halving on a singular iteration matrix), :func:`locate_switch` (the
 earliest switch crossing inside a step) and :func:`record_outputs` (dense output from
-:mod:`.interpolate`). :func:`solve_batch` runs patients in parallel threads; each patient has its
-own step sequence, so its result does not depend on the batch, its position or the thread count.
+:mod:`.interpolate`). :func:`solve_batch` runs a batch of patients; the engine runs slices of a
+batch in parallel threads. Each patient has its own step sequence, so its result does not depend
+on the batch, its position or the thread count.
 """
 
 import math
@@ -24,9 +28,9 @@ from immunoreset.simulate import controller as _ctl
 from immunoreset.simulate import interpolate as _interp
 from immunoreset.simulate import linalg, rodas4
 from immunoreset.simulate import status as _st
-from immunoreset.simulate.native import call_jacobian
+from immunoreset.simulate.native import call_compiled
 
-_rhs = _switches = _dose = _observe = _initial_state = None  # @bind-model
+_switches = _dose = _observe = _initial_state = None  # @bind-model
 
 _A = rodas4.A
 _C = rodas4.C
@@ -62,13 +66,14 @@ _hermite = numba.njit(_interp.hermite)
 
 
 @numba.njit
-def jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr, row_idx,
-             jac_address):  # fmt: skip
+def jacobian(t, y, p, mode, rhs_address, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols,
+             col_ptr, row_idx, jac_address):  # fmt: skip
     """The analytic Jacobian at ``jac_address`` (see :mod:`.analytic`) if not 0; else a
-    forward-difference Jacobian, perturbing all columns of one colour per evaluation (see
-    :mod:`.sparsity`). Either way entries outside the pattern stay zero."""
+    forward-difference Jacobian of the right-hand side at ``rhs_address``, perturbing all columns
+    of one colour per evaluation (see :mod:`.sparsity`). Either way entries outside the pattern
+    stay zero."""
     if jac_address != 0:
-        call_jacobian(jac_address, y, p, mode, t, jac)
+        call_compiled(jac_address, y, p, mode, t, jac)
         return
     n = y.shape[0]
     for j in range(n):
@@ -77,7 +82,7 @@ def jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, 
         for q in range(colour_ptr[c], colour_ptr[c + 1]):
             j = colour_cols[q]
             ytmp[j] = y[j] + _SQRT_EPS * max(abs(y[j]), atol[j])
-        _rhs(t, ytmp, p, mode, ftmp)
+        call_compiled(rhs_address, ytmp, p, mode, t, ftmp)
         for q in range(colour_ptr[c], colour_ptr[c + 1]):
             j = colour_cols[q]
             inv = 1.0 / (ytmp[j] - y[j])
@@ -88,7 +93,7 @@ def jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, 
 
 
 @numba.njit
-def time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp):
+def time_derivative(t, y, p, mode, rhs_address, f0, autonomous, dfdt, ftmp):
     """``df/dt`` by a forward difference; zero for autonomous models."""
     n = y.shape[0]
     if autonomous:
@@ -96,15 +101,16 @@ def time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp):
             dfdt[i] = 0.0
         return
     dt = _SQRT_EPS * max(abs(t), 1.0)
-    _rhs(t + dt, y, p, mode, ftmp)
+    call_compiled(rhs_address, y, p, mode, t + dt, ftmp)
     for i in range(n):
         dfdt[i] = (ftmp[i] - f0[i]) / dt
 
 
 @numba.njit
 def rodas_step(
-    t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp
-):
+    t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
+    ytmp, ftmp,
+):  # fmt: skip
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
 
     The iteration matrix is factorised by the planned sparse LU (``plan``, see :mod:`.linalg`;
@@ -135,7 +141,7 @@ def rodas_step(
                 if a != 0.0:
                     for i in range(n):
                         ytmp[i] += a * k[j, i]
-            _rhs(t + _ALPHA[s] * h, ytmp, p, mode, ftmp)
+            call_compiled(rhs_address, ytmp, p, mode, t + _ALPHA[s] * h, ftmp)
         hg = h * _GI[s]
         for i in range(n):
             work[i] = ftmp[i] + hg * dfdt[i]
@@ -169,8 +175,8 @@ def all_finite(v) -> bool:
 
 
 @numba.njit
-def attempt_step(t, y, p, mode, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work, lu, piv,
-                 nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
+def attempt_step(t, y, p, mode, rhs_address, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work,
+                 lu, piv, nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
     """Try steps from ``(t, y)`` until one passes the error test, shrinking ``h`` as needed.
 
     A singular iteration matrix halves the step (up to ``MAX_SINGULAR_RETRIES`` times in a row);
@@ -183,8 +189,8 @@ def attempt_step(t, y, p, mode, f0, dfdt, jac, h, rtol, atol, budget, ynew, err,
     while True:
         if n_rej >= budget:
             return _MAX_STEPS, h, math.inf, n_rej
-        if not rodas_step(t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp,
-                          ftmp):  # fmt: skip
+        if not rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew, err, work, lu, piv,
+                          nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
             n_singular += 1
             n_rej += 1
             if n_singular > _MAX_SINGULAR_RETRIES:
@@ -227,8 +233,9 @@ def set_modes(t, y, p, mode, g) -> None:
 
 @numba.njit
 def locate_switch(
-    t, y, p, mode, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp, g
-):
+    t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
+    ytmp, ftmp, g,
+):  # fmt: skip
     """Earliest switch crossing inside the accepted step ``[t, t + h]``.
 
     Safeguarded regula falsi (Illinois variant) on the step length, reusing the Jacobian at the
@@ -247,8 +254,8 @@ def locate_switch(
         mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         if not (lo + 0.01 * width < mid < hi - 0.01 * width):
             mid = 0.5 * (lo + hi)
-        if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan, scale, k,
-                          ytmp, ftmp):  # fmt: skip
+        if not rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, mid, ynew, err, work, lu, piv,
+                          nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
             return False, hi, which
         f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
         if f_mid > 0.0:
@@ -263,17 +270,16 @@ def locate_switch(
             side = -1
         if hi - lo > 0.5 * width:  # slow progress: fall back to a bisection step
             mid = 0.5 * (lo + hi)
-            if not rodas_step(t, y, p, mode, f0, dfdt, jac, mid, ynew, err, work, lu, piv, nz, plan, scale,
-                              k, ytmp, ftmp):  # fmt: skip
+            if not rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, mid, ynew, err, work, lu,
+                              piv, nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
                 return False, hi, which
             f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
             if f_mid > 0.0:
                 hi, f_hi, which = mid, f_mid, w_mid
             else:
                 lo, f_lo = mid, f_mid
-    ok = rodas_step(
-        t, y, p, mode, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp
-    )
+    ok = rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz,
+                    plan, scale, k, ytmp, ftmp)  # fmt: skip
     return ok, hi, which
 
 
@@ -313,7 +319,7 @@ def record_outputs(t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, 
 def solve_patient(
     p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,
     rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-    plan, jac_address, out, stats,
+    plan, rhs_address, jac_address, out, stats,
 ) -> int:  # fmt: skip
     """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
 
@@ -321,8 +327,8 @@ def solve_patient(
     time derivative of the right-hand side (zero for models whose equations do not contain ``t``).
     ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`);
     ``plan`` is the sparse LU plan of that pattern (:attr:`.linalg.LuPlan.arrays`);
-    ``jac_address`` is the patient's analytic Jacobian (see :mod:`.analytic`), 0 for finite
-    differences.
+    ``rhs_address`` is the patient's right-hand side and ``jac_address`` its analytic Jacobian (see
+    :mod:`.analytic`), 0 for finite differences.
 
     ``stats`` receives (accepted steps, rejected steps, switch flips, time reached, index of the
     last switch that flipped or -1). Returns a status code (see :mod:`.status`).
@@ -378,7 +384,7 @@ def solve_patient(
             _dose(ev_input[i_ev], ev_amount[i_ev], p, y)
             i_ev += 1
         set_modes(t, y, p, mode, g)
-        _rhs(t, y, p, mode, f0)
+        call_compiled(rhs_address, y, p, mode, t, f0)
         # Outputs at exactly the current time (after any dose given at this time).
         while i_out < t_out.shape[0] and t_out[i_out] <= t:
             _observe(t_out[i_out], y, p, obs_row)
@@ -406,14 +412,14 @@ def solve_patient(
                 else:
                     status = _STEP_TOO_SMALL
                     break
-            jacobian(t, y, p, mode, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
+            jacobian(t, y, p, mode, rhs_address, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
                      row_idx, jac_address)  # fmt: skip
-            time_derivative(t, y, p, mode, f0, autonomous, dfdt, ftmp)
+            time_derivative(t, y, p, mode, rhs_address, f0, autonomous, dfdt, ftmp)
             for i in range(n):
                 scale[i] = atol[i] + rtol * abs(y[i])
             status, h, en, rej = attempt_step(
-                t, y, p, mode, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej, ynew, err,
-                work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
+                t, y, p, mode, rhs_address, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej,
+                ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
             )  # fmt: skip
             n_rej += rej
             if status != _OK:
@@ -422,8 +428,8 @@ def solve_patient(
             if seg_end - t_new <= _min_step(t):
                 t_new = seg_end  # land exactly on an event or the end, never a rounding short
             if mismatch(t_new, ynew, p, mode, g):
-                ok, h_cross, which = locate_switch(t, y, p, mode, f0, dfdt, jac, h, ynew, err,
-                                                   work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
+                ok, h_cross, which = locate_switch(t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew,
+                                                   err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
                                                    g)  # fmt: skip
                 if not ok:
                     status = _SINGULAR
@@ -440,7 +446,7 @@ def solve_patient(
                     n_chatter = 0
                 t_last_flip = t_new
                 new_segment = True
-            _rhs(t_new, ynew, p, mode, f1)
+            call_compiled(rhs_address, ynew, p, mode, t_new, f1)
             at_event = t_new == seg_end and i_ev < n_ev and ev_t[i_ev] == seg_end
             i_out = record_outputs(t, y, f0, t_new, ynew, f1, p, t_out, i_out, out, yint,
                                    obs_row, not at_event)  # fmt: skip
@@ -465,43 +471,46 @@ def solve_patient(
     return status
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True, nogil=True)
 def solve_batch(
-    params, n_states, n_switch, t_start, ev_t, ev_input, ev_amounts, t_out,
-    rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-    plan, jac_addresses, out, stats, status,
+    params, ev_amounts, rhs_addresses, jac_addresses, out, stats, status,
+    n_states, n_switch, t_start, ev_t, ev_input, t_out, rtol, atol, h_init, h_max, max_steps,
+    autonomous, colour_ptr, colour_cols, col_ptr, row_idx, plan,
 ) -> None:  # fmt: skip
-    """Integrate every patient of ``params[N, P]`` in parallel from the model's pre-treatment
-    state; outputs in ``out[N, T, O]``; ``jac_addresses[N]``: each patient's analytic Jacobian,
-    0 for finite differences."""
-    for i in numba.prange(params.shape[0]):
+    """Integrate every patient of ``params[N, P]`` from the model's pre-treatment state; outputs in
+    ``out[N, T, O]``; ``rhs_addresses[N]``: each patient's right-hand side; ``jac_addresses[N]``:
+    each patient's analytic Jacobian, 0 for finite differences. The arguments up to ``status``
+    have a row per patient, so a slice of patients is a batch of its own; the GIL is released, so
+    threads run slices side by side (see :func:`.engine.simulate`)."""
+    for i in range(params.shape[0]):
         y0 = np.empty(n_states)
         _initial_state(params[i], y0)
         status[i] = solve_patient(
             params[i], y0, n_switch, t_start, ev_t, ev_input, ev_amounts[i], t_out, rtol,
             atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-            plan, jac_addresses[i], out[i], stats[i],
+            plan, rhs_addresses[i], jac_addresses[i], out[i], stats[i],
         )  # fmt: skip
 
 
 @numba.njit(cache=True)
-def initial_states(params, n_states):
-    """Pre-treatment state of every patient of ``params[N, P]``, as ``[N, n_states]``.
+def pretreatment(params, p, n_states, n_inputs):
+    """The pre-treatment state of every patient of ``params[N, P]`` (``[N, n_states]``) and, for
+    each model input, the states a unit dose of it changes from the pre-treatment state at
+    parameters ``p`` (boolean ``[n_inputs, n_states]``).
 
     Compiled and cached with the integrator, so that a later process needs no compilation of the
-    model's own functions to group its patients (see :func:`.engine.simulate`)."""
-    out = np.zeros((params.shape[0], n_states))
+    model's own functions to group its patients (see :func:`.engine.simulate`); one function, not
+    two, because each compiled function costs a first run the compile of the model's functions it
+    calls (about a second for the integrated model)."""
+    initial = np.zeros((params.shape[0], n_states))
     for i in range(params.shape[0]):
-        _initial_state(params[i], out[i])
-    return out
-
-
-@numba.njit(cache=True)
-def dosed_states(input_index, p, n_states):
-    """Boolean ``[n_states]``: the states a unit dose of model input ``input_index`` changes from
-    the pre-treatment state at parameters ``p``."""
+        _initial_state(params[i], initial[i])
+    dosed = np.zeros((n_inputs, n_states), dtype=np.bool_)
     y0 = np.zeros(n_states)
     _initial_state(p, y0)
-    y = y0.copy()
-    _dose(input_index, 1.0, p, y)
-    return y != y0
+    for k in range(n_inputs):
+        y = y0.copy()
+        _dose(k, 1.0, p, y)
+        for j in range(n_states):
+            dosed[k, j] = y[j] != y0[j]
+    return initial, dosed

@@ -3,10 +3,14 @@
 numba cannot cache a function that takes other functions as arguments, so the integrator is not
 written that way: :mod:`.kernel_template` refers to the model's functions as module globals, and
 this module specialises it per model by replacing the template's binding line with an import of the
-model's own ``rhs``, ``switches``, ``dose``, ``observe`` and ``initial_state``. The result is written
-to the user's cache folder as an ordinary Python file and imported from there, which lets numba
-cache the compiled machine code beside it (``__pycache__``); later processes load it in well under a
-second instead of compiling for about ten.
+model's own ``switches``, ``dose``, ``observe`` and ``initial_state``. The right-hand side is not
+compiled into the integrator: it is called through its address (:mod:`.native`), either the traced
+equations compiled by LLVM (:func:`.analytic.traced_rhs`) or, for patients and models those do not
+serve, the model's own ``rhs`` compiled as a C function from :mod:`.model_rhs_template` the same
+way (:func:`model_rhs_address`). The result is written to the user's cache folder as an ordinary
+Python file and imported from there, which lets numba cache the compiled machine code beside it
+(``__pycache__``); later processes load it in well under a second instead of compiling for about
+ten.
 
 The file name carries a fingerprint of everything the machine code depends on (the template, the
 numerical modules it imports, the model's source files, and the numba, numpy and Python versions),
@@ -27,6 +31,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +42,7 @@ from immunoreset.files import write_bytes_atomic
 from immunoreset.model.core import Model
 from immunoreset.simulate.sparsity import (
     Colouring,
+    Rhs,
     colour_columns,
     dense_colouring,
     dormant_states,
@@ -44,8 +50,8 @@ from immunoreset.simulate.sparsity import (
 )
 
 CACHE_ENV = "IMMUNORESET_CACHE_DIR"
-BIND_LINE = "_rhs = _switches = _dose = _observe = _initial_state = None  # @bind-model\n"
-_TEMPLATE = "kernel_template.py"
+BIND_MARK = "# @bind-model"
+"""Ends the line of a template that the model's functions (and sizes) replace."""
 _ROLES = {
     "_rhs": "rhs",
     "_switches": "switches",
@@ -53,6 +59,22 @@ _ROLES = {
     "_observe": "observe",
     "_initial_state": "initial_state",
 }
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A template module: its file, the model functions its binding line imports, and the kind of
+    module it makes (part of the module's name)."""
+
+    file: str
+    roles: tuple[str, ...]
+    kind: str
+
+
+_INTEGRATOR = _Template(
+    "kernel_template.py", ("_switches", "_dose", "_observe", "_initial_state"), "kernel"
+)
+_MODEL_RHS = _Template("model_rhs_template.py", ("_rhs",), "rhs")
 _LOADED: dict[tuple[object, ...], ModuleType] = {}
 _COLOURINGS: dict[tuple[object, ...], Colouring] = {}
 
@@ -94,11 +116,12 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "immunoreset"
 
 
-def _template_text() -> str:
-    text = resources.files("immunoreset.simulate").joinpath(_TEMPLATE).read_text("utf-8")
-    if BIND_LINE not in text:  # pragma: no cover - guards an edit of the template
-        raise RuntimeError(f"{_TEMPLATE} lost its model binding line")
-    return text
+def _bind_line(text: str, template: _Template) -> str:
+    """The template's binding line (ending in :data:`BIND_MARK`), newline included."""
+    lines = [line for line in text.splitlines(keepends=True) if line.rstrip().endswith(BIND_MARK)]
+    if len(lines) != 1:  # pragma: no cover - guards an edit of a template
+        raise RuntimeError(f"{template.file} needs exactly one line ending in {BIND_MARK!r}")
+    return lines[0]
 
 
 def _functions(model: Model) -> dict[str, Callable[..., object]]:
@@ -161,54 +184,72 @@ def safe_name(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
 
-def _load_cached(model: Model, fp: str) -> ModuleType:
-    lines = [
-        f"from {module} import {name} as {glob}\n"
-        for glob, (module, name) in (
-            (glob, _import_path(fn)) for glob, fn in _functions(model).items()
+def _specialised(model: Model, template: _Template, constants: dict[str, int]) -> ModuleType:
+    """``template`` bound to ``model``'s functions and ``constants``: written to the cache folder
+    and imported from there (so numba caches its machine code), or, for a model whose functions
+    are not importable or an unwritable cache folder, compiled in memory."""
+    text = resources.files("immunoreset.simulate").joinpath(template.file).read_text("utf-8")
+    line = _bind_line(text, template)
+    values = "".join(f"{name} = {value!r}\n" for name, value in constants.items())
+    functions = {glob: getattr(model, _ROLES[glob]) for glob in template.roles}
+    fp = fingerprint(model)
+    if fp is not None:
+        imports = "".join(
+            "from {} import {} as {}\n".format(*_import_path(fn), glob)  # type: ignore[misc]
+            for glob, fn in functions.items()
         )
-    ]
-    text = _template_text().replace(BIND_LINE, "".join(lines))
-    path = cache_dir() / "kernels" / f"{safe_name(model.name)}_{fp}.py"
-    write_once(path, text.encode("utf-8"))
-    module_name = f"immunoreset_kernel_{safe_name(model.name)}_{fp}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _load_in_memory(model: Model) -> ModuleType:
-    text = _template_text().replace(BIND_LINE, "").replace("cache=True", "cache=False")
-    module = ModuleType(f"immunoreset_kernel_{safe_name(model.name)}_in_memory")
-    module.__dict__.update(_functions(model))
-    exec(compile(text, f"<immunoreset kernel for {model.name}>", "exec"), module.__dict__)
+        name = f"immunoreset_{template.kind}_{safe_name(model.name)}_{fp}"
+        path = cache_dir() / "kernels" / f"{name}.py"
+        try:
+            write_once(path, text.replace(line, imports + values).encode("utf-8"))
+        except OSError:  # cache folder not writable: compile in memory instead
+            pass
+        else:
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            return module
+    module = ModuleType(f"immunoreset_{template.kind}_{safe_name(model.name)}_in_memory")
+    module.__dict__.update(functions)
+    text = text.replace(line, values).replace("cache=True", "cache=False")
+    exec(compile(text, f"<immunoreset {template.kind} of {model.name}>", "exec"), module.__dict__)
     return module
 
 
 def kernel_for(model: Model) -> ModuleType:
     """The compiled integrator module of ``model`` (``solve_batch`` and its parts)."""
-    key = tuple(_functions(model).values())
+    key = (_INTEGRATOR.kind, *_functions(model).values())
     if key not in _LOADED:
-        fp = fingerprint(model)
-        module = None
-        if fp is not None:
-            try:
-                module = _load_cached(model, fp)
-            except OSError:  # cache folder not writable: compile in memory instead
-                module = None
-        _LOADED[key] = module if module is not None else _load_in_memory(model)
+        _LOADED[key] = _specialised(model, _INTEGRATOR, {})
     return _LOADED[key]
 
 
+def model_rhs_address(model: Model) -> int:
+    """Address of the model's own ``rhs`` compiled by numba as a C function of
+    :data:`.native.SIGNATURE`, for the patients and models the traced right-hand side
+    (:func:`.analytic.traced_rhs`) does not serve. Compiled only when first asked for (seven
+    seconds for the integrated model), then cached like the integrator."""
+    key = (_MODEL_RHS.kind, *_functions(model).values())
+    if key not in _LOADED:
+        sizes = {
+            "_N_STATES": model.n_states,
+            "_N_PARAMETERS": len(model.parameter_names),
+            "_N_SWITCHES": len(model.switch_names),
+        }
+        _LOADED[key] = _specialised(model, _MODEL_RHS, sizes)
+    return int(_LOADED[key].rhs.address)
+
+
 def colouring_for(
-    model: Model, sparse: bool, p: np.ndarray | None = None, dormant: np.ndarray | None = None
-) -> Colouring:
+    model: Model, sparse: bool, p: np.ndarray | None = None, dormant: np.ndarray | None = None,
+    rhs: Rhs | None = None,
+) -> Colouring:  # fmt: skip
     """The Jacobian colouring of ``model`` probed at parameters ``p`` (default: the typical
     patient), leaving out the ``dormant`` states (see :func:`.sparsity.dormant_states`): probed
-    once, then read from the cache folder.
+    once, then read from the cache folder. ``rhs`` evaluates the right-hand side for the probes
+    (default: the model's own function).
 
     Parameters can switch couplings on or off (a product's target antigens, say), so a run probes
     at its own typical parameters rather than the model's defaults.
@@ -220,21 +261,26 @@ def colouring_for(
     scales = np.array([s.atol_scale for s in model.states])
     key = (*_functions(model).values(), p.tobytes(), scales.tobytes(), skip.tobytes())
     if key not in _COLOURINGS:
-        _COLOURINGS[key] = colour_columns(_pattern(model, p), skip if skip.any() else None)
+        _COLOURINGS[key] = colour_columns(_pattern(model, p, rhs), skip if skip.any() else None)
     return _COLOURINGS[key]
 
 
-def _pattern(model: Model, p: np.ndarray) -> np.ndarray:
+def _pattern(model: Model, p: np.ndarray, rhs: Rhs | None) -> np.ndarray:
     """The Jacobian sparsity at ``p``, from the cache folder when it was probed before."""
-    return _probed(model, "pattern", p, (model.n_states, model.n_states), jacobian_pattern)
+    return _probed(
+        model, "pattern", p, (model.n_states, model.n_states),
+        lambda m, q: jacobian_pattern(m, q, rhs),
+    )  # fmt: skip
 
 
-def dormant_for(model: Model, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """:func:`.sparsity.dormant_states` of ``candidates`` at ``p``: probed once (a few seconds),
-    then read from the cache folder."""
+def dormant_for(
+    model: Model, p: np.ndarray, candidates: np.ndarray, rhs: Rhs | None = None
+) -> np.ndarray:
+    """:func:`.sparsity.dormant_states` of ``candidates`` at ``p``, probed with ``rhs`` (default:
+    the model's own function) once, then read from the cache folder."""
     cand = np.asarray(candidates, dtype=bool)
     return _probed(
-        model, "dormant", p, (model.n_states,), lambda m, q: dormant_states(m, q, cand), cand
+        model, "dormant", p, (model.n_states,), lambda m, q: dormant_states(m, q, cand, rhs), cand
     )
 
 

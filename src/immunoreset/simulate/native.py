@@ -1,23 +1,36 @@
-"""Calling machine code compiled outside numba (the analytic Jacobian of :mod:`.analytic`) from the
-compiled integrator.
+"""Calling machine code compiled outside numba from the compiled integrator: the traced right-hand
+side and analytic Jacobian of :mod:`.analytic`, or the model's own right-hand side compiled as a C
+function (:func:`.kernels.model_rhs_address`).
 
-The function's address is an ordinary integer argument, not a constant baked into the integrator,
-so the integrator's machine code stays valid when numba reads it from its disk cache in another
-process, where the same function lives at another address.
+Every such function has the C signature :data:`SIGNATURE`, ``void f(double *y, double *p, double
+*mode, double t, double *out)``. Its address is an ordinary integer argument, not a constant baked
+into the integrator, so the integrator's machine code stays valid when numba reads it from its disk
+cache in another process, where the same function lives at another address; and the integrator does
+not compile the model's equations itself (for the integrated model, two thirds of a first run's
+compile time).
 """
 
 from __future__ import annotations
 
+import ctypes
+from collections.abc import Callable
+
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+Array = np.ndarray
+_DOUBLES = types.CPointer(types.float64)
+SIGNATURE = types.void(_DOUBLES, _DOUBLES, _DOUBLES, types.float64, _DOUBLES)
+"""``void f(double *y, double *p, double *mode, double t, double *out)``."""
+
 
 @intrinsic
-def call_jacobian(typingctx, address, y, p, mode, t, out):  # type: ignore[no-untyped-def]
-    """Call ``void jac(double *y, double *p, double *mode, double t, double *out)`` at
-    ``address`` with the data of contiguous float64 arrays ``y``, ``p``, ``mode`` and ``out``
-    (the dense ``n x n`` Jacobian, row-major)."""
+def call_compiled(typingctx, address, y, p, mode, t, out):  # type: ignore[no-untyped-def]
+    """Call the function of :data:`SIGNATURE` at ``address`` with the data of contiguous float64
+    arrays ``y``, ``p``, ``mode`` and ``out`` (``dy/dt``, or the dense ``n x n`` Jacobian,
+    row-major)."""
     sig = types.void(address, y, p, mode, t, out)
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
@@ -35,3 +48,21 @@ def call_jacobian(typingctx, address, y, p, mode, t, out):  # type: ignore[no-un
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def python_caller(address: int) -> Callable[[float, Array, Array, Array, Array], None]:
+    """A Python function ``f(t, y, p, mode, out)`` (a model's ``rhs`` signature) that calls the
+    function of :data:`SIGNATURE` at ``address``, for work outside the integrator (probing the
+    sparsity pattern). The arrays must be contiguous float64."""
+    c_double_p = ctypes.POINTER(ctypes.c_double)
+    fn = ctypes.CFUNCTYPE(None, c_double_p, c_double_p, c_double_p, ctypes.c_double, c_double_p)(
+        address
+    )
+
+    def call(t: float, y: Array, p: Array, mode: Array, out: Array) -> None:
+        for a in (y, p, mode, out):
+            if a.dtype != np.float64 or not a.flags.c_contiguous:
+                raise TypeError("compiled functions take contiguous float64 arrays")
+        fn(*(a.ctypes.data_as(c_double_p) for a in (y, p, mode)), t, out.ctypes.data_as(c_double_p))
+
+    return call

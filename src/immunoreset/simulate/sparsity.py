@@ -6,7 +6,7 @@ evaluation (Curtis, Powell and Reid, J Inst Math Appl 1974;13:117-119), so a for
 Jacobian costs one evaluation per colour instead of one per state.
 
 The pattern is the union of the dependencies in the model's traced equations (see
-:func:`.jacobian_ir.traced_pattern`; models that cannot be traced skip this part) and the non-zeros
+:func:`.traced_ir.traced_pattern`; models that cannot be traced skip this part) and the non-zeros
 seen at many random states (every state positive, spread over six decades around its pre-treatment
 value, or around the size of one cell per microlitre for states that start at zero, so that each
 branch of a ``max(x, 0)`` guard is visited) in every combination of switch modes, plus the
@@ -30,7 +30,7 @@ step far below the scale of the states it is coupled to, whose rounding error sp
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -38,6 +38,10 @@ import numpy as np
 
 from immunoreset.model.core import Model
 from immunoreset.simulate.linalg import LuPlan, plan_lu
+
+Rhs = Callable[[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+"""A right-hand side ``rhs(t, y, p, mode, dydt)``: a model's own, or a compiled one called from
+Python (:func:`.native.python_caller`)."""
 
 N_PROBES = 24
 _DORMANT_PROBE_DAYS = (-10.0, 0.0, 1.0, 30.0, 1000.0)
@@ -79,8 +83,10 @@ def _modes(model: Model) -> Iterator[np.ndarray]:
         yield np.array(modes, dtype=float)
 
 
-def jacobian_pattern(model: Model, p: np.ndarray) -> np.ndarray:
-    """Boolean ``[n, n]`` matrix: entry ``(i, j)`` is True if ``dy_i/dt`` may depend on ``y_j``."""
+def jacobian_pattern(model: Model, p: np.ndarray, rhs: Rhs | None = None) -> np.ndarray:
+    """Boolean ``[n, n]`` matrix: entry ``(i, j)`` is True if ``dy_i/dt`` may depend on ``y_j``.
+    ``rhs`` evaluates the right-hand side (default: the model's own function)."""
+    rhs = model.rhs if rhs is None else rhs
     n = model.n_states
     rng = np.random.default_rng(_PROBE_SEED)
     pattern = np.eye(n, dtype=bool) | _traced_or_empty(model, p)
@@ -89,22 +95,22 @@ def jacobian_pattern(model: Model, p: np.ndarray) -> np.ndarray:
     for mode in _modes(model):
         for _ in range(N_PROBES):
             y = y_ref * 10.0 ** rng.uniform(-3.0, 3.0, n)
-            model.rhs(0.0, y, p, mode, f0)
+            rhs(0.0, y, p, mode, f0)
             if not np.all(np.isfinite(f0)):
                 continue
             for j in range(n):
                 yj = y.copy()
                 yj[j] *= 2.0
-                model.rhs(0.0, yj, p, mode, f1)
+                rhs(0.0, yj, p, mode, f1)
                 pattern[:, j] |= f1 != f0
     return pattern
 
 
 def _traced_or_empty(model: Model, p: np.ndarray) -> np.ndarray:
-    """The traced dependencies of :func:`.jacobian_ir.traced_pattern`, or none if the model's
+    """The traced dependencies of :func:`.traced_ir.traced_pattern`, or none if the model's
     equations cannot be traced (they are then probed only)."""
     from immunoreset.export.decisions import SymbolicError
-    from immunoreset.simulate.jacobian_ir import traced_pattern  # computer algebra: only here
+    from immunoreset.simulate.traced_ir import traced_pattern  # computer algebra: only here
 
     try:
         return traced_pattern(model, p)
@@ -112,14 +118,18 @@ def _traced_or_empty(model: Model, p: np.ndarray) -> np.ndarray:
         return np.zeros((model.n_states, model.n_states), dtype=bool)
 
 
-def dormant_states(model: Model, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def dormant_states(
+    model: Model, p: np.ndarray, candidates: np.ndarray, rhs: Rhs | None = None
+) -> np.ndarray:
     """The largest subset of ``candidates`` (boolean ``[n]``: states that start at zero and that no
     dosing event changes) whose derivatives stay exactly zero while they are all zero.
 
     Probed like :func:`jacobian_pattern` (random states over six decades, every switch mode, a few
     times from before conditioning to years after treatment): a candidate whose derivative is non-zero
-    at any probe leaves the set, and the probes repeat until the set no longer shrinks.
+    at any probe leaves the set, and the probes repeat until the set no longer shrinks. ``rhs``
+    evaluates the right-hand side (default: the model's own function).
     """
+    rhs = model.rhs if rhs is None else rhs
     n = model.n_states
     dormant = np.asarray(candidates, dtype=bool).copy()
     y_ref = _probe_reference(model, p)
@@ -133,7 +143,7 @@ def dormant_states(model: Model, p: np.ndarray, candidates: np.ndarray) -> np.nd
                 y = y_ref * 10.0 ** rng.uniform(-3.0, 3.0, n)
                 y[dormant] = 0.0
                 for t in _DORMANT_PROBE_DAYS:
-                    model.rhs(t, y, p, mode, f)
+                    rhs(t, y, p, mode, f)
                     if not np.all(np.isfinite(f)):
                         continue
                     leaking = dormant & (f != 0.0)

@@ -1,10 +1,11 @@
-"""LLVM IR of a model's Jacobian, differentiated from its traced right-hand side.
+"""LLVM IR of a model's right-hand side and of its Jacobian, from its traced equations.
 
-The model's right-hand side is traced on symbols (:mod:`immunoreset.export.symbolic`) and
-differentiated in forward mode over the expression graph: every shared subexpression is
-differentiated once, and only the states an expression depends on carry a derivative. The result is
-written as straight-line IR for :mod:`.analytic` to compile; this module is imported only when no
-cached IR exists, so a cached start never loads the computer algebra.
+The model's right-hand side is traced on symbols (:mod:`immunoreset.export.symbolic`). Its rates
+are written as straight-line IR with every shared subexpression computed once, and differentiated
+in forward mode over the same expression graph: every shared subexpression is differentiated once,
+and only the states an expression depends on carry a derivative. :mod:`.analytic` compiles the IR;
+this module is imported only when no cached IR exists, so a cached start never loads the computer
+algebra.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ from immunoreset.simulate.sparsity import Colouring
 
 Gradient = dict[int, str]
 _UNARY = ("llvm.exp.f64", "llvm.log.f64", "llvm.sqrt.f64", "llvm.fabs.f64", "tanh")
-_HEADER = (
-    "".join(f"declare double @{f}(double)\n" for f in _UNARY)
-    + "declare double @llvm.pow.f64(double, double)\n"
-    + "define void @jac(double* %y, double* %p, double* %mode, double %t, double* %out) {\n"
+_DECLARATIONS = "".join(f"declare double @{f}(double)\n" for f in _UNARY) + (
+    "declare double @llvm.pow.f64(double, double)\n"
 )
 _COMPARE = {"<": "olt", ">": "ogt", "<=": "ole", ">=": "oge", "==": "oeq", "!=": "one"}
 _ZERO, _ONE = "0.0", "1.0"
@@ -234,10 +233,10 @@ class _Emitter:
 
 
 _LAST_TRACE: dict[tuple[object, bytes], tuple[list[Any], list[Decision]]] = {}
-"""The last rates and decisions traced in this process: a first run traces its model twice at the
-same parameters (for the sparsity pattern, then for the Jacobian), about a second each time for
-the integrated model. One entry only, so that a process tracing many parameter sets (a product
-per arm) does not keep every expression graph."""
+"""The last rates and decisions traced in this process: a first run traces its model three times at
+the same parameters (for the right-hand side, the sparsity pattern and the Jacobian), about half a
+second each time for the integrated model. One entry only, so that a process tracing many
+parameter sets (a product per arm) does not keep every expression graph."""
 
 
 def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Decision]]:
@@ -275,6 +274,26 @@ def traced_pattern(model: Model, p: np.ndarray) -> np.ndarray:
     return pattern
 
 
+def _function(name: str, emit: _Emitter) -> str:
+    """The module text of ``void name(double* y, double* p, double* mode, double t, double* out)``
+    with the body ``emit`` wrote (the signature :func:`.native.call_compiled` calls)."""
+    return (
+        _DECLARATIONS
+        + f"define void @{name}(double* %y, double* %p, double* %mode, double %t, double* %out) {{\n"
+        + "\n".join(emit.lines)
+        + "\n  ret void\n}\n"
+    )
+
+
+def rhs_ir(model: Model, p: np.ndarray) -> tuple[str, list[Decision]]:
+    """LLVM IR of ``void rhs(y, p, mode, t, out)``, which writes ``dy/dt`` into ``out``, and the
+    decisions on parameters it rests on."""
+    emit, dydt, decisions = _traced(model, p)
+    for i, rate in enumerate(dydt):
+        emit.store(emit.value(rate), i)
+    return _function("rhs", emit), decisions
+
+
 def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str, list[Decision]]:
     """LLVM IR of ``void jac(y, p, mode, t, out)``, which writes the entries of ``colouring``'s
     pattern into the dense row-major ``out``, and the decisions on parameters it rests on."""
@@ -284,4 +303,4 @@ def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str,
         for i in colouring.row_idx[colouring.col_ptr[j] : colouring.col_ptr[j + 1]]:
             d = emit.grad(dydt[i]).get(j)
             emit.store(d if d is not None else _ZERO, int(i) * n + j)
-    return _HEADER + "\n".join(emit.lines) + "\n  ret void\n}\n", decisions
+    return _function("jac", emit), decisions
