@@ -20,7 +20,7 @@ from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import load_scenario
 from immunoreset.simulate.analytic import analytic_jacobian
 from immunoreset.simulate.engine import simulate
-from immunoreset.simulate.kernels import colouring_for, kernel_for, model_rhs_address
+from immunoreset.simulate.kernels import colouring_for, kernel_for, model_function_addresses
 from immunoreset.simulate.sparsity import dense_colouring
 
 
@@ -47,7 +47,7 @@ def _evaluate(model: Model, colours, address: int, t: float, y: np.ndarray, p: n
     f0, jac = np.empty(n), np.zeros((n, n))
     model.rhs(t, y, p, mode, f0)
     atol = model.absolute_tolerances(1e-6)
-    kernel_for(model).jacobian(t, y, p, mode, model_rhs_address(model), f0, atol, jac,
+    kernel_for(model).jacobian(t, y, p, mode, model_function_addresses(model), f0, atol, jac,
                                np.empty(n), np.empty(n),
                                colours.colour_ptr, colours.colour_cols, colours.col_ptr,
                                colours.row_idx, address)  # fmt: skip

@@ -14,7 +14,7 @@ from immunoreset.model.core import DoseInput, Model, Parameter, State
 from immunoreset.simulate import controller, linalg, rodas4
 from immunoreset.simulate.engine import BatchResult, SolverSettings, check_nonnegative, simulate
 from immunoreset.simulate.interpolate import hermite
-from immunoreset.simulate.kernels import kernel_for, model_rhs_address
+from immunoreset.simulate.kernels import kernel_for, model_function_addresses
 from immunoreset.simulate.sparsity import dense_colouring
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK
 from immunoreset.therapy.regimen import DosingEvents
@@ -207,7 +207,7 @@ def test_rodas4_step_has_order_four() -> None:
     and the embedded error estimate of one step shrinks like h^4 (local order 3 + 1)."""
     model = _model("riccati", _riccati)
     kern = kernel_for(model)
-    rhs = model_rhs_address(model)
+    fns = model_function_addresses(model)
     colours = dense_colouring(1)
     p = np.array([1.0])
     n = 1
@@ -224,10 +224,10 @@ def test_rodas4_step_has_order_four() -> None:
         y, t, first_err = np.array([1.0]), 0.0, None
         for _ in range(round(1.0 / h)):
             model.rhs(t, y, p, mode, work["f0"])
-            kern.jacobian(t, y, p, mode, rhs, work["f0"], np.array([1e-12]), jac, work["ytmp"],
+            kern.jacobian(t, y, p, mode, fns, work["f0"], np.array([1e-12]), jac, work["ytmp"],
                           work["ftmp"], colours.colour_ptr, colours.colour_cols, colours.col_ptr,
                           colours.row_idx, 0)  # fmt: skip
-            assert kern.rodas_step(t, y, p, mode, rhs, work["f0"], work["dfdt"], jac, h, work["ynew"],
+            assert kern.rodas_step(t, y, p, mode, fns, work["f0"], work["dfdt"], jac, h, work["ynew"],
                                    work["err"], work["work"], lu, piv, nz,
                                    colours.lu_plan.arrays, np.ones(n), k, work["ytmp"],
                                    work["ftmp"])  # fmt: skip

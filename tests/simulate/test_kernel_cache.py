@@ -48,8 +48,8 @@ def test_second_process_loads_the_cached_integrator(examples_dir: Path, tmp_path
     assert runs[1] == {"hits": 1, "misses": 0, "failed": 0}
     kernels_dir = tmp_path / "cache" / "kernels"
     assert list(kernels_dir.glob("immunoreset_kernel_stein2019_*.py"))
-    # Every patient took the traced right-hand side: the model's own was never compiled.
-    assert not list(kernels_dir.glob("immunoreset_rhs_*.py"))
+    # Every patient took the traced functions: the model's own were never compiled.
+    assert not list(kernels_dir.glob("immunoreset_functions_*.py"))
 
 
 def test_dormant_state_probe_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,6 @@
-"""The traced right-hand side: equal to the model's own function on the shipped models, a model that
-cannot be traced runs on its own function, and a run on either agrees with the other."""
+"""The traced right-hand side, observables and switch functions: equal to the model's own functions
+on the shipped models, a model that cannot be traced runs on its own functions, and a run on either
+agrees with the other."""
 
 from __future__ import annotations
 
@@ -15,19 +16,19 @@ from immunoreset.model.core import DoseInput, Model, Parameter, State
 from immunoreset.model.registry import get_model
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import load_scenario
-from immunoreset.simulate.analytic import traced_rhs
+from immunoreset.simulate.analytic import traced_outputs, traced_rhs
 from immunoreset.simulate.engine import SolverSettings, simulate
 from immunoreset.simulate.native import python_caller
 from immunoreset.therapy.regimen import DosingEvents
 
 
 @pytest.mark.parametrize("name", ["stein2019", "park2025", "integrated"])
-def test_equal_to_the_models_own_function(name: str) -> None:
+def test_equal_to_the_models_own_functions(name: str) -> None:
     """Random states over two decades around each state's typical size, in every switch mode, at
     times before, during and after treatment. The traced rates group sums and products as the
     computer algebra orders them, so they differ from the model's own by rounding (measured worst
     6e-14 of the rate); 1e-11 leaves room for other states, and a wrong term would be off by the
-    size of the term itself."""
+    size of the term itself. Observables and switch functions likewise, at the last state."""
     model = get_model(name)
     p = model.typical_parameters()
     compiled = traced_rhs(model, p)
@@ -45,6 +46,14 @@ def test_equal_to_the_models_own_function(name: str) -> None:
             rhs(t, y, p, mode, traced)
             worst = np.max(np.abs(traced - own) / (np.abs(own) + 1e-300))
             assert worst < 1e-11, (name, mode, t, worst)
+        for role, size in (("observe", len(model.observables)),
+                           ("switches", len(model.switch_names))):  # fmt: skip
+            outputs = traced_outputs(model, p, role)
+            assert outputs is not None and outputs.applies(p[None, :]).all()
+            own, traced = np.empty(size), np.empty(size)
+            getattr(model, role)(40.0, y, p, own)
+            python_caller(outputs.address)(40.0, y, p, mode, traced)
+            assert np.max(np.abs(traced - own) / (np.abs(own) + 1e-300), initial=0.0) < 1e-11
 
 
 @numba.njit

@@ -19,13 +19,18 @@ import numpy as np
 
 from immunoreset.model.core import Model
 from immunoreset.observables import OBSERVABLES
-from immunoreset.simulate.analytic import Compiled, analytic_jacobian, traced_rhs
+from immunoreset.simulate.analytic import (
+    Compiled,
+    analytic_jacobian,
+    traced_outputs,
+    traced_rhs,
+)
 from immunoreset.simulate.kernels import (
     colouring_for,
     compile_settings,
     dormant_for,
     kernel_for,
-    model_rhs_address,
+    model_function_addresses,
 )
 from immunoreset.simulate.native import python_caller
 from immunoreset.simulate.sparsity import Colouring
@@ -49,10 +54,10 @@ class SolverSettings:
         jacobian: ``"analytic"`` (differentiated from the model's equations and compiled, see
             :mod:`.analytic`; for patients and models it does not apply to, and without a sparse
             pattern, finite differences are used) or ``"finite-difference"``.
-        rhs: ``"traced"`` (the model's equations traced and compiled by LLVM, see
-            :func:`.analytic.traced_rhs`; for patients and models it does not apply to, the
-            model's own function) or ``"model"`` (the model's own function compiled by numba, an
-            independent check of the traced one).
+        rhs: ``"traced"`` (the model's right-hand side, observables and switch functions traced
+            and compiled by LLVM, see :mod:`.analytic`; for patients and models they do not apply
+            to, the model's own functions) or ``"model"`` (the model's own functions compiled by
+            numba, an independent check of the traced ones).
     """
 
     method: str = "rodas4"
@@ -212,8 +217,11 @@ def _integrate(
     kernel = kernel_for(model)
     p_pattern = model.typical_parameters() if pattern_parameters is None else pattern_parameters
     p_pattern = np.ascontiguousarray(p_pattern, dtype=np.float64)
-    traced = traced_rhs(model, p_pattern) if settings.rhs == "traced" else None
-    probe = python_caller(traced.address) if traced is not None else None
+    traced: tuple[Compiled | None, ...] = (None, None, None)
+    if settings.rhs == "traced":
+        traced = (traced_rhs(model, p_pattern), *(traced_outputs(model, p_pattern, role)
+                                                  for role in ("observe", "switches")))  # fmt: skip
+    probe = python_caller(traced[0].address) if traced[0] is not None else None
     for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern, probe):
         colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant, probe)
         whole = len(rows) == n
@@ -224,7 +232,7 @@ def _integrate(
         per_patient = (
             params if whole else params[rows],
             events.amounts if whole else np.ascontiguousarray(events.amounts[rows]),
-            *addresses, *sub,
+            addresses, *sub,
         )  # fmt: skip
         shared = (
             model.n_states, len(model.switch_names), float(t_start), events.times, events.inputs,
@@ -262,21 +270,24 @@ def simulate_chunks(
 
 def _addresses(
     model: Model, settings: SolverSettings, p_pattern: np.ndarray, colours: Colouring,
-    traced: Compiled | None, params: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Each patient's right-hand side (the ``traced`` one where it applies, else the model's own)
-    and analytic Jacobian (0 for finite differences), as machine-code addresses."""
-    rhs = np.zeros(len(params), dtype=np.int64)
-    if traced is not None:
-        rhs[traced.applies(params)] = traced.address
-    if not rhs.all():
-        rhs[rhs == 0] = model_rhs_address(model)
-    jac = np.zeros(len(params), dtype=np.int64)
+    traced: tuple[Compiled | None, ...], params: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Machine-code addresses, ``[patients, 4]``: each patient's right-hand side, observables and
+    switch functions (the ``traced`` ones where they apply, else the model's own) and analytic
+    Jacobian (0 for finite differences)."""
+    out = np.zeros((len(params), 4), dtype=np.int64)
+    for k, compiled in enumerate(traced):
+        if compiled is not None:
+            out[compiled.applies(params), k] = compiled.address
+    if not out[:, :3].all():
+        own = model_function_addresses(model)
+        for k in range(3):
+            out[out[:, k] == 0, k] = own[k]
     if settings.jacobian == "analytic" and settings.sparse_jacobian:
         compiled = analytic_jacobian(model, p_pattern, colours)
         if compiled is not None:
-            jac[compiled.applies(params)] = compiled.address
-    return rhs, jac
+            out[compiled.applies(params), 3] = compiled.address
+    return out
 
 
 _DORMANT: dict[tuple[object, ...], np.ndarray] = {}
@@ -299,13 +310,18 @@ def _dormant_groups(
     for e, k in enumerate(events.inputs):
         dosed[events.amounts[:, e] != 0.0] |= touched[int(k)]
     candidates = zero & ~dosed
-    unique, which = np.unique(candidates, axis=0, return_inverse=True)
+    # Rows grouped by their bytes, not by np.unique(axis=0): that compares structured arrays, and
+    # numpy turns a Ctrl-C or SIGTERM arriving inside such a comparison into a TypeError.
+    rows_of: dict[bytes, list[int]] = {}
+    for i, row in enumerate(candidates):
+        rows_of.setdefault(row.tobytes(), []).append(i)
     groups = []
-    for g, cand in enumerate(unique):
+    for rows in rows_of.values():
+        cand = candidates[rows[0]]
         key = (model.name, id(model.rhs), p_pattern.tobytes(), cand.tobytes())
         if key not in _DORMANT:
             _DORMANT[key] = dormant_for(model, p_pattern, cand, probe)
-        groups.append((np.flatnonzero(which.ravel() == g), _DORMANT[key]))
+        groups.append((np.asarray(rows, dtype=np.int64), _DORMANT[key]))
     return groups
 
 

@@ -1,13 +1,14 @@
 """The integrator of one model, written once and specialised per model (see :mod:`.kernels`).
 
-This file is a template: the line that binds ``_switches``, ``_dose``, ``_observe`` and
-``_initial_state`` is replaced by an import of the model's own functions, and the result is compiled
-by numba as a module of its own. The model functions are therefore plain globals of the compiled
-code, not arguments, which lets numba cache the whole integrator on disk (numba cannot cache
-functions that take other functions as arguments). The right-hand side, the model's largest
-function, is called through its machine-code address (``rhs_address``, see :mod:`.native`), so the
-integrator does not compile it: each patient gets the traced equations compiled by LLVM, or the
-model's own function compiled as a C function (see :mod:`.kernels`).
+This file is a template: the line that binds ``_dose`` and ``_initial_state`` is replaced by an
+import of the model's own functions, and the result is compiled by numba as a module of its own.
+The model functions are therefore plain globals of the compiled code, not arguments, which lets
+numba cache the whole integrator on disk (numba cannot cache functions that take other functions
+as arguments). The model's right-hand side, observables and switch functions, its largest
+functions, are called through their machine-code addresses (``fns``: a tuple indexed by ``_RHS``,
+``_OBSERVE`` and ``_SWITCHES``, see :mod:`.native`), so the integrator does not compile them: each
+patient gets the traced functions compiled by LLVM, or the model's own compiled as C functions
+(see :mod:`.kernels`).
 
 One patient is integrated by :func:`solve_patient` from parts a reader can follow one by one:
 :func:`jacobian` (coloured forward differences), :func:`rodas_step` (one RODAS4 step with the
@@ -30,8 +31,9 @@ from immunoreset.simulate import linalg, rodas4
 from immunoreset.simulate import status as _st
 from immunoreset.simulate.native import call_compiled
 
-_switches = _dose = _observe = _initial_state = None  # @bind-model
+_dose = _initial_state = None  # @bind-model
 
+_RHS, _OBSERVE, _SWITCHES = 0, 1, 2  # positions in a patient's ``fns``
 _A = rodas4.A
 _C = rodas4.C
 _M = rodas4.M
@@ -66,10 +68,10 @@ _hermite = numba.njit(_interp.hermite)
 
 
 @numba.njit
-def jacobian(t, y, p, mode, rhs_address, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols,
+def jacobian(t, y, p, mode, fns, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols,
              col_ptr, row_idx, jac_address):  # fmt: skip
     """The analytic Jacobian at ``jac_address`` (see :mod:`.analytic`) if not 0; else a
-    forward-difference Jacobian of the right-hand side at ``rhs_address``, perturbing all columns
+    forward-difference Jacobian of the right-hand side ``fns[_RHS]``, perturbing all columns
     of one colour per evaluation (see :mod:`.sparsity`). Either way entries outside the pattern
     stay zero."""
     if jac_address != 0:
@@ -82,7 +84,7 @@ def jacobian(t, y, p, mode, rhs_address, f0, atol, jac, ytmp, ftmp, colour_ptr, 
         for q in range(colour_ptr[c], colour_ptr[c + 1]):
             j = colour_cols[q]
             ytmp[j] = y[j] + _SQRT_EPS * max(abs(y[j]), atol[j])
-        call_compiled(rhs_address, ytmp, p, mode, t, ftmp)
+        call_compiled(fns[_RHS], ytmp, p, mode, t, ftmp)
         for q in range(colour_ptr[c], colour_ptr[c + 1]):
             j = colour_cols[q]
             inv = 1.0 / (ytmp[j] - y[j])
@@ -93,7 +95,7 @@ def jacobian(t, y, p, mode, rhs_address, f0, atol, jac, ytmp, ftmp, colour_ptr, 
 
 
 @numba.njit
-def time_derivative(t, y, p, mode, rhs_address, f0, autonomous, dfdt, ftmp):
+def time_derivative(t, y, p, mode, fns, f0, autonomous, dfdt, ftmp):
     """``df/dt`` by a forward difference; zero for autonomous models."""
     n = y.shape[0]
     if autonomous:
@@ -101,14 +103,14 @@ def time_derivative(t, y, p, mode, rhs_address, f0, autonomous, dfdt, ftmp):
             dfdt[i] = 0.0
         return
     dt = _SQRT_EPS * max(abs(t), 1.0)
-    call_compiled(rhs_address, y, p, mode, t + dt, ftmp)
+    call_compiled(fns[_RHS], y, p, mode, t + dt, ftmp)
     for i in range(n):
         dfdt[i] = (ftmp[i] - f0[i]) / dt
 
 
 @numba.njit
 def rodas_step(
-    t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
+    t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
     ytmp, ftmp,
 ):  # fmt: skip
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
@@ -141,7 +143,7 @@ def rodas_step(
                 if a != 0.0:
                     for i in range(n):
                         ytmp[i] += a * k[j, i]
-            call_compiled(rhs_address, ytmp, p, mode, t + _ALPHA[s] * h, ftmp)
+            call_compiled(fns[_RHS], ytmp, p, mode, t + _ALPHA[s] * h, ftmp)
         hg = h * _GI[s]
         for i in range(n):
             work[i] = ftmp[i] + hg * dfdt[i]
@@ -175,7 +177,7 @@ def all_finite(v) -> bool:
 
 
 @numba.njit
-def attempt_step(t, y, p, mode, rhs_address, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work,
+def attempt_step(t, y, p, mode, fns, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work,
                  lu, piv, nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
     """Try steps from ``(t, y)`` until one passes the error test, shrinking ``h`` as needed.
 
@@ -189,7 +191,7 @@ def attempt_step(t, y, p, mode, rhs_address, f0, dfdt, jac, h, rtol, atol, budge
     while True:
         if n_rej >= budget:
             return _MAX_STEPS, h, math.inf, n_rej
-        if not rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew, err, work, lu, piv,
+        if not rodas_step(t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv,
                           nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
             n_singular += 1
             n_rej += 1
@@ -207,10 +209,10 @@ def attempt_step(t, y, p, mode, rhs_address, f0, dfdt, jac, h, rtol, atol, budge
 
 
 @numba.njit
-def crossing(t, y, p, mode, g):
+def crossing(t, y, p, mode, fns, g):
     """Largest switch function taken in the direction that leaves its current mode (<= 0 while
     every switch agrees with its mode, > 0 once any has crossed) and the index of that switch."""
-    _switches(t, y, p, g)
+    call_compiled(fns[_SWITCHES], y, p, mode, t, g)
     worst = -np.inf
     which = -1
     for k in range(g.shape[0]):
@@ -222,18 +224,18 @@ def crossing(t, y, p, mode, g):
 
 
 @numba.njit
-def set_modes(t, y, p, mode, g) -> None:
+def set_modes(t, y, p, mode, fns, g) -> None:
     """Modes consistent with the switch functions at ``(t, y)``."""
     if g.shape[0] == 0:
         return
-    _switches(t, y, p, g)
+    call_compiled(fns[_SWITCHES], y, p, mode, t, g)
     for k in range(g.shape[0]):
         mode[k] = 1.0 if g[k] > 0.0 else 0.0
 
 
 @numba.njit
 def locate_switch(
-    t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
+    t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
     ytmp, ftmp, g,
 ):  # fmt: skip
     """Earliest switch crossing inside the accepted step ``[t, t + h]``.
@@ -245,19 +247,19 @@ def locate_switch(
     """
     tol = 1e-10 * max(1.0, abs(t))
     lo = 0.0
-    f_lo, _ = crossing(t, y, p, mode, g)
+    f_lo, _ = crossing(t, y, p, mode, fns, g)
     hi = h
-    f_hi, which = crossing(t + h, ynew, p, mode, g)
+    f_hi, which = crossing(t + h, ynew, p, mode, fns, g)
     side = 0
     while hi - lo > tol:
         width = hi - lo
         mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         if not (lo + 0.01 * width < mid < hi - 0.01 * width):
             mid = 0.5 * (lo + hi)
-        if not rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, mid, ynew, err, work, lu, piv,
+        if not rodas_step(t, y, p, mode, fns, f0, dfdt, jac, mid, ynew, err, work, lu, piv,
                           nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
             return False, hi, which
-        f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
+        f_mid, w_mid = crossing(t + mid, ynew, p, mode, fns, g)
         if f_mid > 0.0:
             hi, f_hi, which = mid, f_mid, w_mid
             if side == 1:
@@ -270,25 +272,25 @@ def locate_switch(
             side = -1
         if hi - lo > 0.5 * width:  # slow progress: fall back to a bisection step
             mid = 0.5 * (lo + hi)
-            if not rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, mid, ynew, err, work, lu,
+            if not rodas_step(t, y, p, mode, fns, f0, dfdt, jac, mid, ynew, err, work, lu,
                               piv, nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
                 return False, hi, which
-            f_mid, w_mid = crossing(t + mid, ynew, p, mode, g)
+            f_mid, w_mid = crossing(t + mid, ynew, p, mode, fns, g)
             if f_mid > 0.0:
                 hi, f_hi, which = mid, f_mid, w_mid
             else:
                 lo, f_lo = mid, f_mid
-    ok = rodas_step(t, y, p, mode, rhs_address, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz,
+    ok = rodas_step(t, y, p, mode, fns, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz,
                     plan, scale, k, ytmp, ftmp)  # fmt: skip
     return ok, hi, which
 
 
 @numba.njit
-def mismatch(t, y, p, mode, g) -> bool:
+def mismatch(t, y, p, mode, fns, g) -> bool:
     """True if any switch function has changed sign relative to its current mode."""
     if g.shape[0] == 0:
         return False
-    _switches(t, y, p, g)
+    call_compiled(fns[_SWITCHES], y, p, mode, t, g)
     for k in range(g.shape[0]):  # noqa: SIM110 - explicit loops compile to tight code in numba
         if (g[k] > 0.0) != (mode[k] > 0.5):
             return True
@@ -296,7 +298,8 @@ def mismatch(t, y, p, mode, g) -> bool:
 
 
 @numba.njit
-def record_outputs(t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, t1_included):
+def record_outputs(t0, y0, f0, t1, y1, f1, p, mode, fns, t_out, i_out, out, yint, obs_row,
+                   t1_included):  # fmt: skip
     """Record outputs with ``t0 < t_out < t1`` (``<= t1`` if ``t1_included``) by cubic Hermite
     interpolation; returns the next output index. An output at a dosing time is left to be
     recorded after the dose, so outputs at event times always show the post-dose state."""
@@ -308,7 +311,7 @@ def record_outputs(t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, 
         else:
             for i in range(y1.shape[0]):
                 yint[i] = y1[i]
-        _observe(t_out[i_out], yint, p, obs_row)
+        call_compiled(fns[_OBSERVE], yint, p, mode, t_out[i_out], obs_row)
         for j in range(obs_row.shape[0]):
             out[i_out, j] = obs_row[j]
         i_out += 1
@@ -319,7 +322,7 @@ def record_outputs(t0, y0, f0, t1, y1, f1, p, t_out, i_out, out, yint, obs_row, 
 def solve_patient(
     p, y0, n_switch, t_start, ev_t, ev_input, ev_amount, t_out,
     rtol, atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-    plan, rhs_address, jac_address, out, stats,
+    plan, fns, jac_address, out, stats,
 ) -> int:  # fmt: skip
     """Integrate one patient from ``t_start`` through ``t_out[-1]``; fill ``out[n_out, n_obs]``.
 
@@ -327,8 +330,9 @@ def solve_patient(
     time derivative of the right-hand side (zero for models whose equations do not contain ``t``).
     ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`);
     ``plan`` is the sparse LU plan of that pattern (:attr:`.linalg.LuPlan.arrays`);
-    ``rhs_address`` is the patient's right-hand side and ``jac_address`` its analytic Jacobian (see
-    :mod:`.analytic`), 0 for finite differences.
+    ``fns`` holds the addresses of the patient's right-hand side, observables and switch functions
+    and ``jac_address`` that of its analytic Jacobian (see :mod:`.analytic`), 0 for finite
+    differences.
 
     ``stats`` receives (accepted steps, rejected steps, switch flips, time reached, index of the
     last switch that flipped or -1). Returns a status code (see :mod:`.status`).
@@ -383,11 +387,11 @@ def solve_patient(
         while i_ev < n_ev and ev_t[i_ev] <= t:
             _dose(ev_input[i_ev], ev_amount[i_ev], p, y)
             i_ev += 1
-        set_modes(t, y, p, mode, g)
-        call_compiled(rhs_address, y, p, mode, t, f0)
+        set_modes(t, y, p, mode, fns, g)
+        call_compiled(fns[_RHS], y, p, mode, t, f0)
         # Outputs at exactly the current time (after any dose given at this time).
         while i_out < t_out.shape[0] and t_out[i_out] <= t:
-            _observe(t_out[i_out], y, p, obs_row)
+            call_compiled(fns[_OBSERVE], y, p, mode, t_out[i_out], obs_row)
             for j in range(n_obs):
                 out[i_out, j] = obs_row[j]
             i_out += 1
@@ -412,13 +416,13 @@ def solve_patient(
                 else:
                     status = _STEP_TOO_SMALL
                     break
-            jacobian(t, y, p, mode, rhs_address, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
+            jacobian(t, y, p, mode, fns, f0, atol, jac, ytmp, ftmp, colour_ptr, colour_cols, col_ptr,
                      row_idx, jac_address)  # fmt: skip
-            time_derivative(t, y, p, mode, rhs_address, f0, autonomous, dfdt, ftmp)
+            time_derivative(t, y, p, mode, fns, f0, autonomous, dfdt, ftmp)
             for i in range(n):
                 scale[i] = atol[i] + rtol * abs(y[i])
             status, h, en, rej = attempt_step(
-                t, y, p, mode, rhs_address, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej,
+                t, y, p, mode, fns, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej,
                 ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
             )  # fmt: skip
             n_rej += rej
@@ -427,8 +431,8 @@ def solve_patient(
             t_new = t + h
             if seg_end - t_new <= _min_step(t):
                 t_new = seg_end  # land exactly on an event or the end, never a rounding short
-            if mismatch(t_new, ynew, p, mode, g):
-                ok, h_cross, which = locate_switch(t, y, p, mode, rhs_address, f0, dfdt, jac, h, ynew,
+            if mismatch(t_new, ynew, p, mode, fns, g):
+                ok, h_cross, which = locate_switch(t, y, p, mode, fns, f0, dfdt, jac, h, ynew,
                                                    err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
                                                    g)  # fmt: skip
                 if not ok:
@@ -446,9 +450,9 @@ def solve_patient(
                     n_chatter = 0
                 t_last_flip = t_new
                 new_segment = True
-            call_compiled(rhs_address, ynew, p, mode, t_new, f1)
+            call_compiled(fns[_RHS], ynew, p, mode, t_new, f1)
             at_event = t_new == seg_end and i_ev < n_ev and ev_t[i_ev] == seg_end
-            i_out = record_outputs(t, y, f0, t_new, ynew, f1, p, t_out, i_out, out, yint,
+            i_out = record_outputs(t, y, f0, t_new, ynew, f1, p, mode, fns, t_out, i_out, out, yint,
                                    obs_row, not at_event)  # fmt: skip
             n_acc += 1
             fac = _step_factor(en, _ORDER_EST, rej > 0)
@@ -473,13 +477,13 @@ def solve_patient(
 
 @numba.njit(cache=True, nogil=True)
 def solve_batch(
-    params, ev_amounts, rhs_addresses, jac_addresses, out, stats, status,
+    params, ev_amounts, addresses, out, stats, status,
     n_states, n_switch, t_start, ev_t, ev_input, t_out, rtol, atol, h_init, h_max, max_steps,
     autonomous, colour_ptr, colour_cols, col_ptr, row_idx, plan,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` from the model's pre-treatment state; outputs in
-    ``out[N, T, O]``; ``rhs_addresses[N]``: each patient's right-hand side; ``jac_addresses[N]``:
-    each patient's analytic Jacobian, 0 for finite differences. The arguments up to ``status``
+    ``out[N, T, O]``; ``addresses[N, 4]``: each patient's right-hand side, observables, switch
+    functions and analytic Jacobian (0 for finite differences). The arguments up to ``status``
     have a row per patient, so a slice of patients is a batch of its own; the GIL is released, so
     threads run slices side by side (see :func:`.engine.simulate`)."""
     for i in range(params.shape[0]):
@@ -488,7 +492,8 @@ def solve_batch(
         status[i] = solve_patient(
             params[i], y0, n_switch, t_start, ev_t, ev_input, ev_amounts[i], t_out, rtol,
             atol, h_init, h_max, max_steps, autonomous, colour_ptr, colour_cols, col_ptr, row_idx,
-            plan, rhs_addresses[i], jac_addresses[i], out[i], stats[i],
+            plan, (addresses[i, 0], addresses[i, 1], addresses[i, 2]), addresses[i, 3], out[i],
+            stats[i],
         )  # fmt: skip
 
 

@@ -3,11 +3,11 @@
 numba cannot cache a function that takes other functions as arguments, so the integrator is not
 written that way: :mod:`.kernel_template` refers to the model's functions as module globals, and
 this module specialises it per model by replacing the template's binding line with an import of the
-model's own ``switches``, ``dose``, ``observe`` and ``initial_state``. The right-hand side is not
-compiled into the integrator: it is called through its address (:mod:`.native`), either the traced
-equations compiled by LLVM (:func:`.analytic.traced_rhs`) or, for patients and models those do not
-serve, the model's own ``rhs`` compiled as a C function from :mod:`.model_rhs_template` the same
-way (:func:`model_rhs_address`). The result is written to the user's cache folder as an ordinary
+model's own ``dose`` and ``initial_state``. The right-hand side, observables and switch functions
+are not compiled into the integrator: they are called through their addresses (:mod:`.native`),
+either the traced functions compiled by LLVM (:mod:`.analytic`) or, for patients and models those
+do not serve, the model's own compiled as C functions from :mod:`.model_functions_template` the
+same way (:func:`model_function_addresses`). The result is written to the user's cache folder as an ordinary
 Python file and imported from there, which lets numba cache the compiled machine code beside it
 (``__pycache__``); later processes load it in well under a second instead of compiling for about
 ten.
@@ -51,7 +51,9 @@ from immunoreset.simulate.sparsity import (
 
 CACHE_ENV = "IMMUNORESET_CACHE_DIR"
 BIND_MARK = "# @bind-model"
-"""Ends the line of a template that the model's functions (and sizes) replace."""
+"""Ends the line of a template that the model's functions replace."""
+SIZES_MARK = "# @bind-sizes"
+"""Ends the line of a template that the model's sizes replace (if it has one)."""
 _ROLES = {
     "_rhs": "rhs",
     "_switches": "switches",
@@ -59,6 +61,7 @@ _ROLES = {
     "_observe": "observe",
     "_initial_state": "initial_state",
 }
+_SIZES = ("_N_STATES", "_N_PARAMETERS", "_N_SWITCHES", "_N_OBSERVABLES")
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,10 @@ class _Template:
     kind: str
 
 
-_INTEGRATOR = _Template(
-    "kernel_template.py", ("_switches", "_dose", "_observe", "_initial_state"), "kernel"
+_INTEGRATOR = _Template("kernel_template.py", ("_dose", "_initial_state"), "kernel")
+_MODEL_FUNCTIONS = _Template(
+    "model_functions_template.py", ("_rhs", "_observe", "_switches"), "functions"
 )
-_MODEL_RHS = _Template("model_rhs_template.py", ("_rhs",), "rhs")
 _LOADED: dict[tuple[object, ...], ModuleType] = {}
 _COLOURINGS: dict[tuple[object, ...], Colouring] = {}
 
@@ -116,12 +119,12 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "immunoreset"
 
 
-def _bind_line(text: str, template: _Template) -> str:
-    """The template's binding line (ending in :data:`BIND_MARK`), newline included."""
-    lines = [line for line in text.splitlines(keepends=True) if line.rstrip().endswith(BIND_MARK)]
+def _replace_marked(text: str, template: _Template, mark: str, replacement: str) -> str:
+    """``text`` with its one line ending in ``mark`` replaced by ``replacement``."""
+    lines = [line for line in text.splitlines(keepends=True) if line.rstrip().endswith(mark)]
     if len(lines) != 1:  # pragma: no cover - guards an edit of a template
-        raise RuntimeError(f"{template.file} needs exactly one line ending in {BIND_MARK!r}")
-    return lines[0]
+        raise RuntimeError(f"{template.file} needs exactly one line ending in {mark!r}")
+    return text.replace(lines[0], replacement)
 
 
 def _functions(model: Model) -> dict[str, Callable[..., object]]:
@@ -184,13 +187,16 @@ def safe_name(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
 
-def _specialised(model: Model, template: _Template, constants: dict[str, int]) -> ModuleType:
-    """``template`` bound to ``model``'s functions and ``constants``: written to the cache folder
-    and imported from there (so numba caches its machine code), or, for a model whose functions
-    are not importable or an unwritable cache folder, compiled in memory."""
+def _specialised(model: Model, template: _Template) -> ModuleType:
+    """``template`` bound to ``model``'s functions and sizes: written to the cache folder and
+    imported from there (so numba caches its machine code), or, for a model whose functions are
+    not importable or an unwritable cache folder, compiled in memory."""
     text = resources.files("immunoreset.simulate").joinpath(template.file).read_text("utf-8")
-    line = _bind_line(text, template)
-    values = "".join(f"{name} = {value!r}\n" for name, value in constants.items())
+    sizes = (model.n_states, len(model.parameter_names), len(model.switch_names),
+             len(model.observables))  # fmt: skip
+    if SIZES_MARK in text:
+        values = "".join(f"{name} = {value}\n" for name, value in zip(_SIZES, sizes, strict=True))
+        text = _replace_marked(text, template, SIZES_MARK, values)
     functions = {glob: getattr(model, _ROLES[glob]) for glob in template.roles}
     fp = fingerprint(model)
     if fp is not None:
@@ -201,7 +207,7 @@ def _specialised(model: Model, template: _Template, constants: dict[str, int]) -
         name = f"immunoreset_{template.kind}_{safe_name(model.name)}_{fp}"
         path = cache_dir() / "kernels" / f"{name}.py"
         try:
-            write_once(path, text.replace(line, imports + values).encode("utf-8"))
+            write_once(path, _replace_marked(text, template, BIND_MARK, imports).encode("utf-8"))
         except OSError:  # cache folder not writable: compile in memory instead
             pass
         else:
@@ -213,7 +219,7 @@ def _specialised(model: Model, template: _Template, constants: dict[str, int]) -
             return module
     module = ModuleType(f"immunoreset_{template.kind}_{safe_name(model.name)}_in_memory")
     module.__dict__.update(functions)
-    text = text.replace(line, values).replace("cache=True", "cache=False")
+    text = _replace_marked(text, template, BIND_MARK, "").replace("cache=True", "cache=False")
     exec(compile(text, f"<immunoreset {template.kind} of {model.name}>", "exec"), module.__dict__)
     return module
 
@@ -222,24 +228,20 @@ def kernel_for(model: Model) -> ModuleType:
     """The compiled integrator module of ``model`` (``solve_batch`` and its parts)."""
     key = (_INTEGRATOR.kind, *_functions(model).values())
     if key not in _LOADED:
-        _LOADED[key] = _specialised(model, _INTEGRATOR, {})
+        _LOADED[key] = _specialised(model, _INTEGRATOR)
     return _LOADED[key]
 
 
-def model_rhs_address(model: Model) -> int:
-    """Address of the model's own ``rhs`` compiled by numba as a C function of
-    :data:`.native.SIGNATURE`, for the patients and models the traced right-hand side
-    (:func:`.analytic.traced_rhs`) does not serve. Compiled only when first asked for (seven
-    seconds for the integrated model), then cached like the integrator."""
-    key = (_MODEL_RHS.kind, *_functions(model).values())
+def model_function_addresses(model: Model) -> tuple[int, int, int]:
+    """Addresses of the model's own ``rhs``, ``observe`` and ``switches`` compiled by numba as C
+    functions of :data:`.native.SIGNATURE`, for the patients and models the traced functions
+    (:mod:`.analytic`) do not serve. Compiled only when first asked for (about nine seconds for the
+    integrated model), then cached like the integrator."""
+    key = (_MODEL_FUNCTIONS.kind, *_functions(model).values())
     if key not in _LOADED:
-        sizes = {
-            "_N_STATES": model.n_states,
-            "_N_PARAMETERS": len(model.parameter_names),
-            "_N_SWITCHES": len(model.switch_names),
-        }
-        _LOADED[key] = _specialised(model, _MODEL_RHS, sizes)
-    return int(_LOADED[key].rhs.address)
+        _LOADED[key] = _specialised(model, _MODEL_FUNCTIONS)
+    module = _LOADED[key]
+    return int(module.rhs.address), int(module.observe.address), int(module.switches.address)
 
 
 def colouring_for(

@@ -1,13 +1,13 @@
 """Calling machine code compiled outside numba from the compiled integrator: the traced right-hand
-side and analytic Jacobian of :mod:`.analytic`, or the model's own right-hand side compiled as a C
-function (:func:`.kernels.model_rhs_address`).
+side, observables, switch functions and analytic Jacobian of :mod:`.analytic`, or the model's own
+functions compiled as C functions (:func:`.kernels.model_function_addresses`).
 
 Every such function has the C signature :data:`SIGNATURE`, ``void f(double *y, double *p, double
 *mode, double t, double *out)``. Its address is an ordinary integer argument, not a constant baked
 into the integrator, so the integrator's machine code stays valid when numba reads it from its disk
 cache in another process, where the same function lives at another address; and the integrator does
-not compile the model's equations itself (for the integrated model, two thirds of a first run's
-compile time).
+not compile the model's largest functions itself (for the integrated model, more than half of a
+first run's compile time).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""LLVM IR of a model's right-hand side and of its Jacobian, from its traced equations.
+"""LLVM IR of a model's right-hand side, its Jacobian, observables and switch functions, from its
+traced equations.
 
 The model's right-hand side is traced on symbols (:mod:`immunoreset.export.symbolic`). Its rates
 are written as straight-line IR with every shared subexpression computed once, and differentiated
@@ -18,7 +19,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from immunoreset.export.decisions import Decision, SymbolicError, record, recording
-from immunoreset.export.symbolic import TIME, rates
+from immunoreset.export.symbolic import TIME, rates, symbolic, symbols
 from immunoreset.model.core import Model
 from immunoreset.simulate.sparsity import Colouring
 
@@ -239,15 +240,20 @@ second each time for the integrated model. One entry only, so that a process tra
 parameter sets (a product per arm) does not keep every expression graph."""
 
 
-def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Decision]]:
-    """The model's rates traced on symbols at ``p``, a new emitter over them, and the decisions on
-    parameters the trace rests on."""
-    n = model.n_states
-    state_names = [f"__y{i}" for i in range(n)]
+def _names(model: Model) -> tuple[list[str], list[str], dict[str, tuple[str, int]]]:
+    """Symbol names of the states and switch modes, and every symbol's array and index."""
+    state_names = [f"__y{i}" for i in range(model.n_states)]
     mode_names = [f"__mode{k}" for k in range(len(model.switch_names))]
     inputs = {name: ("y", i) for i, name in enumerate(state_names)}
     inputs |= {name: ("mode", k) for k, name in enumerate(mode_names)}
     inputs |= {name: ("p", i) for i, name in enumerate(model.parameter_names)}
+    return state_names, mode_names, inputs
+
+
+def _traced(model: Model, p: np.ndarray) -> tuple[_Emitter, list[Any], list[Decision]]:
+    """The model's rates traced on symbols at ``p``, a new emitter over them, and the decisions on
+    parameters the trace rests on."""
+    state_names, mode_names, inputs = _names(model)
     key = (model.rhs, np.ascontiguousarray(p, dtype=np.float64).tobytes())
     if key in _LAST_TRACE:
         dydt, decisions = _LAST_TRACE[key]
@@ -292,6 +298,23 @@ def rhs_ir(model: Model, p: np.ndarray) -> tuple[str, list[Decision]]:
     for i, rate in enumerate(dydt):
         emit.store(emit.value(rate), i)
     return _function("rhs", emit), decisions
+
+
+def outputs_ir(model: Model, p: np.ndarray, role: str) -> tuple[str, list[Decision]]:
+    """LLVM IR of ``void observe(y, p, mode, t, out)`` (``role="observe"``: the observables) or
+    ``void switches(y, p, mode, t, out)`` (``role="switches"``: the switch functions), traced at
+    ``p``, and the decisions on parameters it rests on. ``mode`` is not read."""
+    state_names, _, inputs = _names(model)
+    size = len(model.observables if role == "observe" else model.switch_names)
+    out = np.zeros(size, dtype=object)
+    with recording() as decisions:
+        y, pp = symbols(state_names), symbols(list(model.parameter_names), p)
+        if size:
+            symbolic(getattr(model, role))(TIME, y, pp, out)
+    emit = _Emitter(inputs)
+    for i, value in enumerate(out):
+        emit.store(emit.value(sp.sympify(value)), i)
+    return _function(role, emit), list(decisions)
 
 
 def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str, list[Decision]]:
