@@ -5,7 +5,8 @@ Run on demand (not a test)::
     python benchmarks/bench_engine.py --patients 1000 10000 --reference-patients 50
 
 Both paths integrate the same patients (log-normal variability of Park 2025, seed 1) with the same
-tolerances and the same compiled right-hand side; the SciPy loop integrates one patient at a time
+tolerances and the model's right-hand side compiled (numba for SciPy, the engine's traced one compiled
+by LLVM; 0.14 and 0.12 us per evaluation); the SciPy loop integrates one patient at a time
 with ``solve_ivp(method="LSODA")`` (see ``immunoreset.simulate.reference``), the engine integrates
 chunks in parallel threads. The per-patient reference time is measured on a subset (it is linear in
 the number of patients) and compared with the engine's per-patient time as a ratio. The engine is
