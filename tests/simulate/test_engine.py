@@ -115,6 +115,8 @@ def test_solver_settings_validate() -> None:
         SolverSettings(rtol=0.0)
     with pytest.raises(ValueError, match=r"solver\.method"):
         SolverSettings(method="euler")
+    with pytest.raises(ValueError, match=r"solver\.rhs: got 'numba'; allowed: 'traced', 'model'"):
+        SolverSettings(rhs="numba")  # type: ignore[arg-type]
 
 
 def test_regimen_events_are_applied_by_the_engine() -> None:
