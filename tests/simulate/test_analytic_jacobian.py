@@ -4,7 +4,6 @@ agrees with a tight finite-difference reference."""
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import itertools
 import math
@@ -21,6 +20,7 @@ from immunoreset.scenario.load import load_scenario
 from immunoreset.simulate.analytic import analytic_jacobian
 from immunoreset.simulate.engine import simulate
 from immunoreset.simulate.kernels import colouring_for, kernel_for, model_function_addresses
+from immunoreset.simulate.native import python_caller
 from immunoreset.simulate.sparsity import dense_colouring
 
 
@@ -60,16 +60,10 @@ def test_exact_on_a_model_with_a_hand_derived_jacobian(two_state_model) -> None:
     colours = dense_colouring(2)
     compiled = analytic_jacobian(model, p, colours)
     assert compiled is not None and compiled.applies(p[None, :]).all()
-    c_double_p = ctypes.POINTER(ctypes.c_double)
-    call = ctypes.CFUNCTYPE(None, c_double_p, c_double_p, c_double_p, ctypes.c_double, c_double_p)
-    fn = call(compiled.address)
+    fn = python_caller(compiled.address)
     for a, b in [(0.3, 2.0), (1.5, 0.5)]:
         y, jac, mode = np.array([a, b]), np.zeros((2, 2)), np.zeros(1)
-        fn(
-            *(v.ctypes.data_as(c_double_p) for v in (y, p, mode)),
-            0.2,
-            jac.ctypes.data_as(c_double_p),
-        )
+        fn(0.2, y, p, mode, jac)
         k = p[0]
         expected = [
             [-k * b, -k * a + (1.0 if b > 1.0 else 0.0)],

@@ -1,4 +1,5 @@
-"""A model's right-hand side and analytic Jacobian, compiled by LLVM from its traced equations.
+"""A model's right-hand side, observables, switch functions and analytic Jacobian, compiled by LLVM
+from its traced equations.
 
 A finite-difference Jacobian costs one right-hand-side evaluation per colour of its sparsity
 pattern (:mod:`.sparsity`); the integrated model's myeloid-activation row alone depends on 29
@@ -9,14 +10,15 @@ expression graph (every shared subexpression is differentiated once) and writes 
 IR, which llvmlite compiles in about a second (the integrated model: 14,000 instructions, 5 us per
 Jacobian against about 30 us by finite differences; Park 2025: 0.5 against 3 us). numba's own
 front end would need minutes for a function of this size. The traced rates themselves are compiled
-the same way (:func:`traced_rhs`): faster than the model's own function compiled by numba, and
-compiled in a fraction of the time, so the integrator calls them through their address instead of
-compiling the model's equations into itself.
+the same way (:func:`traced_rhs`), and so are its observables and switch functions
+(:func:`traced_outputs`): faster than the model's own functions compiled by numba, and compiled in
+a fraction of the time, so the integrator calls them through their addresses instead of compiling
+them into itself.
 
 Tracing decides the model's branches on parameters by their values at the run's typical patient
 (the antigens a product binds, a grade in a management policy). The compiled functions are right
 for every patient whose parameters take the same decisions (:meth:`Compiled.applies`); any other
-patient keeps the model's own right-hand side and the finite-difference Jacobian, so a patient's
+patient keeps the model's own functions and the finite-difference Jacobian, so a patient's
 result never depends on which other patients share its batch. Jacobian entries are written only
 inside the run's probed pattern, the same ones the finite-difference Jacobian fills.
 """
@@ -123,7 +125,7 @@ def _traced_function(
             _COMPILED[key] = None
         else:
             engine, address = _compile(text, stem, name)
-            index = {name: i for i, name in enumerate(model.parameter_names)}
+            index = {pname: i for i, pname in enumerate(model.parameter_names)}
             found = tuple(dict.fromkeys((index[d[0]], d) for d in decisions))
             _COMPILED[key] = Compiled(address, found, engine)
     return _COMPILED[key]
