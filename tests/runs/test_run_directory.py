@@ -78,17 +78,16 @@ def test_interrupt_before_any_chunk_leaves_nothing(scenario, tmp_path):
 def _interrupt_first_chunk(scenario, out: Path):
     import immunoreset.runs.execute as execute
 
-    original = execute.batches
+    original = execute.chunk_batch
 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt
-        yield from original(*args, **kwargs)
 
-    execute.batches = broken
+    execute.chunk_batch = broken
     try:
         run_to_directory(scenario, out, plots=False)
     finally:
-        execute.batches = original
+        execute.chunk_batch = original
 
 
 def test_interrupted_overwrite_keeps_the_earlier_run(scenario, tmp_path):

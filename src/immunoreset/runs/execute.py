@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -62,20 +64,65 @@ def set_threads(threads: int | None) -> None:
     numba.set_num_threads(threads)
 
 
+def chunk_batch(inputs: RunInputs, index: int, stop: threading.Event | None = None) -> BatchResult:
+    """The engine's batch of chunk ``index`` (``stop``: see :func:`~immunoreset.simulate.simulate`)."""
+    ids = inputs.chunk_ids(index)
+    params = inputs.parameters(ids)
+    return simulate(
+        inputs.model, params, inputs.events(params), inputs.times, inputs.settings,
+        inputs.t_start, ids, inputs.model.typical_parameters(inputs.overrides), stop,
+    )  # fmt: skip
+
+
 def batches(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[
         tuple[int, BatchResult]]:  # fmt: skip
     """``(chunk index, batch)`` for every chunk not in ``skip``, in order."""
     for index in range(inputs.n_chunks):
         if index in skip:
             continue
-        ids = inputs.chunk_ids(index)
-        params = inputs.parameters(ids)
-        batch = simulate(
-            inputs.model, params, inputs.events(params), inputs.times, inputs.settings,
-            inputs.t_start, ids, inputs.model.typical_parameters(inputs.overrides),
-        )  # fmt: skip
+        batch = chunk_batch(inputs, index)
         raise_if_requested()
         yield index, batch
+
+
+def scored_chunks(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[
+        ChunkTables]:  # fmt: skip
+    """Tables of every chunk not in ``skip``, in order, each chunk simulated while the one before
+    it is turned into tables.
+
+    Turning a batch into tables (and scoring its endpoints, for a run that keeps endpoints) is
+    Python that holds the GIL, while the engine releases it: overlapping them keeps every core
+    busy, where one after the other leaves all but one core idle during the tables (an endpoint
+    run of the integrated model spends 5.9 ms per patient there against 3.9 ms in the engine on
+    two threads; overlapped, 2,000 patients take 16 s instead of 20 s on two cores). With a
+    single engine thread the chunks run one after the other, so a run asked to use one thread
+    uses one core. Every chunk is simulated as it would be alone, so results do not change. On an
+    interrupt or an error, the chunk being simulated is stopped
+    (:class:`~immunoreset.simulate.engine.BatchStoppedError`) and dropped.
+    """
+    import numba
+
+    todo = [index for index in range(inputs.n_chunks) if index not in skip]
+    threads = numba.get_num_threads()
+    if threads == 1:
+        for index, batch in batches(inputs, skip):
+            yield chunk_tables(inputs, index, batch)
+        return
+    stop = threading.Event()
+    ahead = ThreadPoolExecutor(
+        1, "immunoreset-next-chunk", initializer=numba.set_num_threads, initargs=(threads,)
+    )  # numba's thread count is per thread: the thread that runs the engine takes this one's
+    with ahead:
+        try:
+            pending = ahead.submit(chunk_batch, inputs, todo[0], stop) if todo else None
+            for index, following in zip(todo, [*todo[1:], None], strict=True):
+                batch = pending.result()
+                if following is not None:
+                    pending = ahead.submit(chunk_batch, inputs, following, stop)
+                raise_if_requested()
+                yield chunk_tables(inputs, index, batch)
+        finally:
+            stop.set()
 
 
 def run(scenario: Scenario, progress: Progress | None = None, threads: int | None = None) -> Result:
@@ -273,8 +320,7 @@ def _chunks(inputs: RunInputs, done: set[int], workers: int | None,
             scheduler: str | None) -> Iterator[ChunkTables]:  # fmt: skip
     """Result tables of every chunk not yet done: computed here, or on Dask in any order."""
     if workers is None and scheduler is None:
-        for index, batch in batches(inputs, skip=done):
-            yield chunk_tables(inputs, index, batch)
+        yield from scored_chunks(inputs, skip=done)
         return
     from immunoreset.runs.distributed import dask_chunks
 

@@ -9,6 +9,7 @@ recorded with every run.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -170,6 +171,7 @@ def simulate(
     t_start: float | None = None,
     patient_ids: np.ndarray | None = None,
     pattern_parameters: np.ndarray | None = None,
+    stop: threading.Event | None = None,
 ) -> BatchResult:
     """Integrate every row of ``params`` and record all model observables at ``t_out`` (days).
 
@@ -180,6 +182,10 @@ def simulate(
     integrator comes from :func:`immunoreset.simulate.kernels.kernel_for` (compiled once, then
     cached on disk). Patients are integrated in groups that share their dormant states (zero states
     that nothing doses and the equations keep at zero), which the Jacobian leaves out.
+
+    ``stop`` lets another thread end a batch early (a caller that simulates the next chunk in the
+    background while it processes this one): once it is set, blocks of patients not yet started
+    are dropped and :class:`BatchStoppedError` is raised when the running ones are done.
     """
     settings = settings or SolverSettings()
     params = np.ascontiguousarray(params, dtype=np.float64)
@@ -196,7 +202,7 @@ def simulate(
     if n:
         with compile_settings():
             _integrate(model, params, events, t_out, settings, float(t_start), pattern_parameters,
-                       (out, stats, status))  # fmt: skip
+                       (out, stats, status), stop)  # fmt: skip
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
     result = BatchResult(
         ids, t_out, model.observables, out, status, stats, params, model.switch_names
@@ -208,7 +214,7 @@ def simulate(
 def _integrate(
     model: Model, params: np.ndarray, events: DosingEvents, t_out: np.ndarray,
     settings: SolverSettings, t_start: float, pattern_parameters: np.ndarray | None,
-    results: tuple[np.ndarray, np.ndarray, np.ndarray],
+    results: tuple[np.ndarray, np.ndarray, np.ndarray], stop: threading.Event | None,
 ) -> None:  # fmt: skip
     """Integrate ``params`` into ``results`` (outputs, stats, status), patients grouped by their
     dormant states."""
@@ -240,7 +246,7 @@ def _integrate(
             settings.h_max, settings.max_steps, model.autonomous, colours.colour_ptr,
             colours.colour_cols, colours.col_ptr, colours.row_idx, colours.lu_plan.arrays,
         )  # fmt: skip
-        in_threads(kernel.solve_batch, per_patient, shared)
+        in_threads(kernel.solve_batch, per_patient, shared, stop)
         if not whole:
             out[rows], stats[rows], status[rows] = sub
 
@@ -332,28 +338,40 @@ task to a thread, 2 us to enter the compiled batch function) is below 0.1 % of i
 patients of Park 2025 take about 35 ms on one thread)."""
 
 
+class BatchStoppedError(RuntimeError):
+    """A batch was ended early through its ``stop`` event; its results are incomplete."""
+
+
 def in_threads(
-    solve: Callable[..., None], per_patient: tuple[np.ndarray, ...], shared: tuple[object, ...]
+    solve: Callable[..., None],
+    per_patient: tuple[np.ndarray, ...],
+    shared: tuple[object, ...],
+    stop: threading.Event | None = None,
 ) -> None:
     """``solve(*per_patient, *shared)`` over blocks of patients (rows of ``per_patient``) on
     ``numba.get_num_threads()`` threads (no more than there are patients), each thread taking the
-    next block when it is done. ``solve`` releases the GIL. On an interrupt, blocks not yet
-    started are dropped and the running ones finish (a block takes well under a second)."""
+    next block when it is done. ``solve`` releases the GIL. On an interrupt, or once ``stop`` is
+    set, blocks not yet started are dropped and the running ones finish (a block takes well under
+    a second); a set ``stop`` then raises :class:`BatchStoppedError`."""
     import numba
 
     n = len(per_patient[0])
     threads = max(1, min(numba.get_num_threads(), n))
-    if threads == 1:
+    if threads == 1 and stop is None:
         solve(*per_patient, *shared)
         return
     block = max(1, min(BLOCK, n // threads))
+
+    def run_block(lo: int) -> None:
+        if stop is None or not stop.is_set():
+            solve(*(a[lo : lo + block] for a in per_patient), *shared)
+
     pool = ThreadPoolExecutor(threads, thread_name_prefix="immunoreset-engine")
     try:
-        tasks = [
-            pool.submit(solve, *(a[lo : lo + block] for a in per_patient), *shared)
-            for lo in range(0, n, block)
-        ]
+        tasks = [pool.submit(run_block, lo) for lo in range(0, n, block)]
         for task in tasks:
             task.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    if stop is not None and stop.is_set():
+        raise BatchStoppedError("the batch was stopped before all its patients were integrated")
