@@ -11,8 +11,8 @@ endpoints``) with monthly visits (day 0, 30, ..., 720): CAR PK, B-cell aplasia a
 anti-dsDNA, IgG, CRS/ICANS, ICAHT and the SLE scores at every visit. Each mode runs the real
 command line in a fresh process, after one small warm-up run that fills the compile cache:
 
-* ``threads``: one process, the engine on 2 numba threads; scoring a chunk runs between chunks
-  in the same process;
+* ``threads``: one process, the engine on 2 numba threads; the next chunk is simulated while
+  the current one is scored in the main thread;
 * ``dask``: ``--workers 2``, a local Dask cluster of two single-threaded worker processes, each
   simulating and scoring its own chunks.
 
