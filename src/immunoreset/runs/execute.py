@@ -96,8 +96,9 @@ def scored_chunks(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset
     run of the integrated model spends 5.9 ms per patient there against 3.9 ms in the engine on
     two threads; overlapped, 2,000 patients take 16 s instead of 20 s on two cores). With a
     single engine thread the chunks run one after the other, so a run asked to use one thread
-    uses one core. Every chunk is simulated as it would be alone, so results do not change. On an
-    interrupt or an error, the chunk being simulated is stopped
+    uses one core. Every chunk is simulated as it would be alone, so results do not change. The
+    first chunk is simulated in the calling thread, where an interrupt can stop the compilation of
+    a first run. On an interrupt or an error, the chunk being simulated ahead is stopped
     (:class:`~immunoreset.simulate.engine.BatchStoppedError`) and dropped.
     """
     import numba
@@ -114,13 +115,17 @@ def scored_chunks(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset
     )  # numba's thread count is per thread: the thread that runs the engine takes this one's
     with ahead:
         try:
-            pending = ahead.submit(chunk_batch, inputs, todo[0], stop) if todo else None
+            # The first chunk in this thread: compiling the model on a first run stays
+            # interruptible (a background thread would have to finish it first).
+            batch = chunk_batch(inputs, todo[0]) if todo else None
             for index, following in zip(todo, [*todo[1:], None], strict=True):
-                batch = pending.result()
+                pending = None
                 if following is not None:
                     pending = ahead.submit(chunk_batch, inputs, following, stop)
                 raise_if_requested()
                 yield chunk_tables(inputs, index, batch)
+                if pending is not None:
+                    batch = pending.result()
         finally:
             stop.set()
 
