@@ -50,17 +50,20 @@ def test_dask_local_cluster_matches_one_process(examples_dir: Path, tmp_path: Pa
 def test_killed_twenty_times_then_resumed_loses_nothing(examples_dir: Path,
                                                         tmp_path: Path) -> None:  # fmt: skip
     """SIGKILL at a random moment (seeded), then --resume, 20 times, then run to completion: the
-    result equals an uninterrupted run, with every patient exactly once."""
+    result equals an uninterrupted run, with every patient exactly once. Attempts alternate
+    between one engine thread (chunks one after the other) and two (the next chunk simulated
+    while the current one is written)."""
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(_scenario_doc(examples_dir, 400)))
     out = tmp_path / "run"
     rng = random.Random(20251129)
     env = os.environ | {"NUMBA_NUM_THREADS": "1"}
     base = [*CLI, "simulate", str(path), "--out", str(out), "--no-plots", "--quiet"]
-    for _ in range(20):
+    for attempt in range(20):
         resume = ["--resume"] if (out / "run.json").exists() else []
+        threads = {"NUMBA_NUM_THREADS": str(1 + attempt % 2)}
         proc = subprocess.Popen([*base, *resume], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+                                stderr=subprocess.DEVNULL, env=env | threads)  # fmt: skip
         time.sleep(rng.uniform(0.3, 4.0))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
