@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from immunoreset.runs import execute
+from immunoreset.runs.ahead import one_ahead
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import parse_scenario
 from immunoreset.simulate.engine import BatchStoppedError, in_threads
@@ -122,3 +123,24 @@ def test_without_a_stop_every_block_runs(engine_threads) -> None:
     ran: list[np.ndarray] = []
     in_threads(lambda rows: ran.append(rows.copy()), (np.arange(80),), ())
     assert sorted(np.concatenate(ran).tolist()) == list(range(80))
+
+
+@two_threads
+def test_one_ahead_computes_the_next_item_in_another_thread(engine_threads) -> None:
+    numba.set_num_threads(2)
+    where: dict[int, str] = {}
+
+    def compute(item: int, stop: threading.Event | None) -> int:
+        where[item] = threading.current_thread().name
+        return item * item
+
+    assert list(one_ahead(compute, [3, 1, 2])) == [(3, 9), (1, 1), (2, 4)]
+    main = threading.current_thread().name
+    assert where[3] == main and where[1] != main and where[2] != main
+
+
+def test_one_ahead_with_one_thread_stays_in_this_thread(engine_threads) -> None:
+    numba.set_num_threads(1)
+    seen = []
+    pairs = one_ahead(lambda item, stop: seen.append(stop) or item, ["a", "b"])
+    assert list(pairs) == [("a", "a"), ("b", "b")] and seen == [None, None]

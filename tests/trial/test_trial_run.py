@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numba
 import pandas as pd
 import pytest
 
@@ -45,6 +46,21 @@ def test_every_patient_is_the_same_whatever_the_chunk_size(
         check_exact=True,
     )
     pd.testing.assert_frame_equal(other.arms, in_memory.arms, check_exact=True)
+
+
+def test_every_patient_is_the_same_with_one_engine_thread(
+    small_trial: Trial, in_memory: TrialResult
+) -> None:
+    """One thread simulates the chunks one after the other; more simulate the next chunk while
+    the current one is scored: the same bits either way."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        alone = run_trial(small_trial, chunk_size=2, report=False)
+    finally:
+        numba.set_num_threads(before)
+    pd.testing.assert_frame_equal(alone.outcomes, in_memory.outcomes, check_exact=True)
+    pd.testing.assert_frame_equal(alone.arms, in_memory.arms, check_exact=True)
 
 
 def test_enrolment_and_flow(in_memory: TrialResult) -> None:

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +28,7 @@ import yaml
 from immunoreset import __version__
 from immunoreset.model.registry import get_model
 from immunoreset.runs import directory as rd
+from immunoreset.runs.ahead import one_ahead
 from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.runs.interrupt import raise_if_requested
 from immunoreset.runs.tables import (
@@ -88,46 +89,12 @@ def batches(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset()) ->
 def scored_chunks(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[
         ChunkTables]:  # fmt: skip
     """Tables of every chunk not in ``skip``, in order, each chunk simulated while the one before
-    it is turned into tables.
-
-    Turning a batch into tables (and scoring its endpoints, for a run that keeps endpoints) is
-    Python that holds the GIL, while the engine releases it: overlapping them keeps every core
-    busy, where one after the other leaves all but one core idle during the tables (an endpoint
-    run of the integrated model spends 5.9 ms per patient there against 3.9 ms in the engine on
-    two threads; overlapped, 2,000 patients take 16 s instead of 20 s on two cores). With a
-    single engine thread the chunks run one after the other, so a run asked to use one thread
-    uses one core. Every chunk is simulated as it would be alone, so results do not change. The
-    first chunk is simulated in the calling thread, where an interrupt can stop the compilation of
-    a first run. On an interrupt or an error, the chunk being simulated ahead is stopped
-    (:class:`~immunoreset.simulate.engine.BatchStoppedError`) and dropped.
-    """
-    import numba
-
+    it is turned into tables and scored (:func:`~immunoreset.runs.ahead.one_ahead`)."""
     todo = [index for index in range(inputs.n_chunks) if index not in skip]
-    threads = numba.get_num_threads()
-    if threads == 1:
-        for index, batch in batches(inputs, skip):
+    with closing(one_ahead(lambda i, stop: chunk_batch(inputs, i, stop), todo)) as chunks:
+        for index, batch in chunks:
+            raise_if_requested()
             yield chunk_tables(inputs, index, batch)
-        return
-    stop = threading.Event()
-    ahead = ThreadPoolExecutor(
-        1, "immunoreset-next-chunk", initializer=numba.set_num_threads, initargs=(threads,)
-    )  # numba's thread count is per thread: the thread that runs the engine takes this one's
-    with ahead:
-        try:
-            # The first chunk in this thread: compiling the model on a first run stays
-            # interruptible (a background thread would have to finish it first).
-            batch = chunk_batch(inputs, todo[0]) if todo else None
-            for index, following in zip(todo, [*todo[1:], None], strict=True):
-                pending = None
-                if following is not None:
-                    pending = ahead.submit(chunk_batch, inputs, following, stop)
-                raise_if_requested()
-                yield chunk_tables(inputs, index, batch)
-                if pending is not None:
-                    batch = pending.result()
-        finally:
-            stop.set()
 
 
 def run(scenario: Scenario, progress: Progress | None = None, threads: int | None = None) -> Result:

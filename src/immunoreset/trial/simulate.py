@@ -15,7 +15,9 @@ the output times up to it, so visits after a dropout are missed and events after
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import yaml
 from immunoreset.endpoints import compute_endpoints
 from immunoreset.population.sampling import sample_parameters
 from immunoreset.runs import directory as rd
+from immunoreset.runs.ahead import one_ahead
 from immunoreset.runs.execute import run_description
 from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.runs.interrupt import raise_if_requested
@@ -82,11 +85,17 @@ def _visit_values(frame: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
 
 
 def _chunk(
-    trial: Trial, inputs: RunInputs, ids: np.ndarray, covariates: pd.DataFrame, replicate: int
+    trial: Trial,
+    inputs: RunInputs,
+    covariates: pd.DataFrame,
+    replicate: int,
+    stop: threading.Event | None = None,
 ) -> tuple[pa.Table, pa.Table]:
-    """Trajectories and patient table of one chunk: variability draws keyed by the patient, then
-    the covariate relations, then the engine (per-kg doses use each patient's weight)."""
+    """Trajectories and patient table of the patients (rows) of ``covariates``: variability draws
+    keyed by the patient, then the covariate relations, then the engine (per-kg doses use each
+    patient's weight; ``stop``: see :func:`~immunoreset.simulate.simulate`)."""
     model = inputs.model
+    ids = covariates["patient_id"].to_numpy(dtype=np.int64)
     seed = derived_seed(trial.design.seed, replicate, Purpose.PARAMETERS)
     params = sample_parameters(
         model, ids, seed, inputs.scenario.population.variability, inputs.overrides
@@ -101,8 +110,8 @@ def _chunk(
         inputs.t_start,
         ids,
         model.typical_parameters(inputs.overrides),
+        stop,
     )
-    raise_if_requested()
     return (
         trajectory_table(batch, inputs.outputs, inputs.output_index()),
         patient_table(batch, model.parameter_names),
@@ -133,26 +142,30 @@ def simulate_arm(
         text = yaml_text(scenario)
         rd.write_bytes_atomic(run_dir / rd.SCENARIO_FILE, text.encode("utf-8"))
     band_ids = set(arm["patient_id"].iloc[:BAND_PATIENTS]) if keep_bands else set()
-    for index, start in enumerate(range(0, len(arm), size)):
-        rows = arm.iloc[start : start + size]
-        ids = rows["patient_id"].to_numpy(dtype=np.int64)
-        traj, pat = _chunk(trial, inputs, ids, rows, replicate)
-        if run_dir is not None:
-            rd.write_chunk(run_dir, index, {rd.TRAJECTORIES: traj}, pat)
-        frame = traj.to_pandas()
-        frame = frame[frame["time"] <= frame["patient_id"].map(last_day) + 1e-9]
-        status = pat.select(["patient_id", "status", "status_message"]).to_pandas()
-        with np.errstate(all="ignore"):
-            ends = compute_endpoints(frame, trial.endpoint_config, status=status)
-        out.notes.update(n for n in ends.notes if not n.startswith("visit day"))
-        out.outcomes.append(patient_outcomes(ends, trial.design, last_day))
-        out.patients.append(ends.patient.merge(status, on="patient_id"))
-        out.visits.append(_visit_values(frame, ends.visits))
-        if band_ids:
-            out.bands.append(frame[frame["patient_id"].isin(band_ids)])
-        out.n_failed += int((status["status"] != 0).sum())
-        if progress is not None:
-            progress(len(ids))
+    chunks = [arm.iloc[start : start + size] for start in range(0, len(arm), size)]
+
+    def compute(rows: pd.DataFrame, stop: threading.Event | None) -> tuple[pa.Table, pa.Table]:
+        return _chunk(trial, inputs, rows, replicate, stop)
+
+    with closing(one_ahead(compute, chunks)) as simulated:
+        for index, (rows, (traj, pat)) in enumerate(simulated):
+            raise_if_requested()
+            if run_dir is not None:
+                rd.write_chunk(run_dir, index, {rd.TRAJECTORIES: traj}, pat)
+            frame = traj.to_pandas()
+            frame = frame[frame["time"] <= frame["patient_id"].map(last_day) + 1e-9]
+            status = pat.select(["patient_id", "status", "status_message"]).to_pandas()
+            with np.errstate(all="ignore"):
+                ends = compute_endpoints(frame, trial.endpoint_config, status=status)
+            out.notes.update(n for n in ends.notes if not n.startswith("visit day"))
+            out.outcomes.append(patient_outcomes(ends, trial.design, last_day))
+            out.patients.append(ends.patient.merge(status, on="patient_id"))
+            out.visits.append(_visit_values(frame, ends.visits))
+            if band_ids:
+                out.bands.append(frame[frame["patient_id"].isin(band_ids)])
+            out.n_failed += int((status["status"] != 0).sum())
+            if progress is not None:
+                progress(len(rows))
     if run_dir is not None:
         meta = run_description(inputs, "complete", -(-len(arm) // size), out.n_failed, 0.0)
         meta["derived"].update(chunk_size=size, n_chunks=-(-len(arm) // size))
