@@ -352,7 +352,7 @@ def in_threads(
     ``numba.get_num_threads()`` threads (no more than there are patients), each thread taking the
     next block when it is done. ``solve`` releases the GIL. On an interrupt, or once ``stop`` is
     set, blocks not yet started are dropped and the running ones finish (a block takes well under
-    a second); a set ``stop`` then raises :class:`BatchStoppedError`."""
+    a second); dropped blocks then raise :class:`BatchStoppedError`."""
     import numba
 
     n = len(per_patient[0])
@@ -362,8 +362,12 @@ def in_threads(
         return
     block = max(1, min(BLOCK, n // threads))
 
+    dropped: list[int] = []
+
     def run_block(lo: int) -> None:
-        if stop is None or not stop.is_set():
+        if stop is not None and stop.is_set():
+            dropped.append(lo)
+        else:
             solve(*(a[lo : lo + block] for a in per_patient), *shared)
 
     pool = ThreadPoolExecutor(threads, thread_name_prefix="immunoreset-engine")
@@ -373,5 +377,5 @@ def in_threads(
             task.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    if stop is not None and stop.is_set():
+    if dropped:
         raise BatchStoppedError("the batch was stopped before all its patients were integrated")
