@@ -66,7 +66,7 @@ def set_threads(threads: int | None) -> None:
 
 
 def chunk_batch(inputs: RunInputs, index: int, stop: threading.Event | None = None) -> BatchResult:
-    """The engine's batch of chunk ``index`` (``stop``: see :func:`~immunoreset.simulate.simulate`)."""
+    """The engine's batch of chunk ``index`` (``stop`` ends it early, see :func:`simulate`)."""
     ids = inputs.chunk_ids(index)
     params = inputs.parameters(ids)
     return simulate(

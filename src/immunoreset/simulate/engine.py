@@ -185,7 +185,7 @@ def simulate(
 
     ``stop`` lets another thread end a batch early (a caller that simulates the next chunk in the
     background while it processes this one): once it is set, blocks of patients not yet started
-    are dropped and :class:`BatchStoppedError` is raised when the running ones are done.
+    are dropped, and when the running ones are done :class:`BatchStoppedError` says that some were.
     """
     settings = settings or SolverSettings()
     params = np.ascontiguousarray(params, dtype=np.float64)

@@ -7,10 +7,10 @@ model's own ``dose`` and ``initial_state``. The right-hand side, observables and
 are not compiled into the integrator: they are called through their addresses (:mod:`.native`),
 either the traced functions compiled by LLVM (:mod:`.analytic`) or, for patients and models those
 do not serve, the model's own compiled as C functions from :mod:`.model_functions_template` the
-same way (:func:`model_function_addresses`). The result is written to the user's cache folder as an ordinary
-Python file and imported from there, which lets numba cache the compiled machine code beside it
-(``__pycache__``); later processes load it in well under a second instead of compiling for about
-ten.
+same way (:func:`model_function_addresses`). The result is written to the user's cache folder as an
+ordinary Python file and imported from there, which lets numba cache the compiled machine code
+beside it (``__pycache__``); later processes load it in well under a second instead of compiling
+for about ten.
 
 The file name carries a fingerprint of everything the machine code depends on (the template, the
 numerical modules it imports, the model's source files, and the numba, numpy and Python versions),
