@@ -15,6 +15,7 @@ from immunoreset.simulate import controller, linalg, rodas4
 from immunoreset.simulate.engine import BatchResult, SolverSettings, check_nonnegative, simulate
 from immunoreset.simulate.interpolate import hermite
 from immunoreset.simulate.kernels import kernel_for, model_function_addresses
+from immunoreset.simulate.lu_ir import compiled_lu
 from immunoreset.simulate.sparsity import dense_colouring
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK
 from immunoreset.therapy.regimen import DosingEvents
@@ -209,6 +210,7 @@ def test_rodas4_step_has_order_four() -> None:
     kern = kernel_for(model)
     fns = model_function_addresses(model)
     colours = dense_colouring(1)
+    lu_plan = compiled_lu(colours.lu_plan)
     p = np.array([1.0])
     n = 1
     work = {k: np.zeros(n) for k in ("f0", "dfdt", "ynew", "err", "work", "ytmp", "ftmp")}
@@ -229,7 +231,7 @@ def test_rodas4_step_has_order_four() -> None:
                           colours.row_idx, 0)  # fmt: skip
             assert kern.rodas_step(t, y, p, mode, fns, work["f0"], work["dfdt"], jac, h, work["ynew"],
                                    work["err"], work["work"], lu, piv, nz,
-                                   colours.lu_plan.arrays, np.ones(n), k, work["ytmp"],
+                                   (lu_plan.factor, lu_plan.solve), np.ones(n), k, work["ytmp"],
                                    work["ftmp"])  # fmt: skip
             if first_err is None:
                 first_err = abs(work["err"][0])

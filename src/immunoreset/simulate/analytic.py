@@ -39,6 +39,7 @@ import numpy as np
 from immunoreset.export.decisions import Decision, SymbolicError, holds
 from immunoreset.model.core import Model
 from immunoreset.simulate.kernels import cache_dir, fingerprint, safe_name, write_once
+from immunoreset.simulate.machine_code import compile_ir
 from immunoreset.simulate.sparsity import Colouring
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -124,7 +125,7 @@ def _traced_function(
         except (SymbolicError, TypeError):
             _COMPILED[key] = None
         else:
-            engine, address = _compile(text, stem, name)
+            engine, (address,) = compile_ir(text, stem, (name,))
             index = {pname: i for i, pname in enumerate(model.parameter_names)}
             found = tuple(dict.fromkeys((index[d[0]], d) for d in decisions))
             _COMPILED[key] = Compiled(address, found, engine)
@@ -160,47 +161,3 @@ def _traced(
         with contextlib.suppress(OSError):  # an unwritable cache only costs the next trace
             write_once(path, json.dumps({"ir": text, "decisions": decisions}).encode("utf-8"))
     return text, decisions
-
-
-def _compile(text: str, stem: Path | None, name: str) -> tuple[Any, int]:
-    import llvmlite
-    import llvmlite.binding as llvm
-
-    llvm.initialize_native_target()
-    llvm.initialize_native_asmprinter()
-    machine = llvm.Target.from_default_triple().create_target_machine(opt=2)
-    objects = None
-    if stem is not None:
-        host = f"{llvmlite.__version__} {llvm.get_host_cpu_name()} {llvm.get_host_cpu_features()}"
-        tag = hashlib.sha256(host.encode()).hexdigest()[:12]
-        objects = stem.parent / f"{stem.name}.{tag}.o"
-    module = llvm.parse_assembly(text)
-    if objects is None or not objects.exists():
-        # Optimising takes most of a build (0.2 s of the integrated model's); cached machine code
-        # was optimised when it was built, so LLVM only needs the module's names to load it.
-        module.verify()
-        builder = llvm.create_pass_builder(
-            machine, llvm.create_pipeline_tuning_options(speed_level=2)
-        )
-        builder.getModulePassManager().run(module, builder)
-    engine = llvm.create_mcjit_compiler(module, machine)
-    if objects is not None:
-        _cache_objects(engine, objects)
-    engine.finalize_object()
-    return engine, engine.get_function_address(name)
-
-
-def _cache_objects(engine: Any, path: Path) -> None:
-    """Let LLVM read the machine code from ``path`` if there, and write it there once built."""
-
-    def notify(module: Any, buffer: bytes) -> None:
-        with contextlib.suppress(OSError):
-            write_once(path, buffer)
-
-    def get(module: Any) -> bytes | None:
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
-
-    engine.set_object_cache(notify, get)

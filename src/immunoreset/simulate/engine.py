@@ -33,6 +33,7 @@ from immunoreset.simulate.kernels import (
     kernel_for,
     model_function_addresses,
 )
+from immunoreset.simulate.lu_ir import compiled_lu
 from immunoreset.simulate.native import python_caller
 from immunoreset.simulate.sparsity import Colouring
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
@@ -244,7 +245,7 @@ def _integrate(
             model.n_states, len(model.switch_names), float(t_start), events.times, events.inputs,
             t_out, settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
             settings.h_max, settings.max_steps, model.autonomous, colours.colour_ptr,
-            colours.colour_cols, colours.col_ptr, colours.row_idx, colours.lu_plan.arrays,
+            colours.colour_cols, colours.col_ptr, colours.row_idx, _lu_addresses(colours),
         )  # fmt: skip
         in_threads(kernel.solve_batch, per_patient, shared, stop)
         if not whole:
@@ -272,6 +273,12 @@ def simulate_chunks(
         ids = np.arange(start, min(start + chunk_size, n_patients))
         params = make_params(ids)
         yield simulate(model, params, make_events(params), t_out, settings, t_start, ids)
+
+
+def _lu_addresses(colours: Colouring) -> tuple[int, int]:
+    """Addresses of the generated factorisation and solve of the pattern's LU plan."""
+    lu = compiled_lu(colours.lu_plan)
+    return lu.factor, lu.solve
 
 
 def _addresses(

@@ -29,7 +29,7 @@ from immunoreset.simulate import controller as _ctl
 from immunoreset.simulate import interpolate as _interp
 from immunoreset.simulate import linalg, rodas4
 from immunoreset.simulate import status as _st
-from immunoreset.simulate.native import call_compiled
+from immunoreset.simulate.native import call_compiled, call_lu_factor, call_lu_solve
 
 _dose = _initial_state = None  # @bind-model
 
@@ -57,8 +57,6 @@ _SINGULAR_SHRINK = _ctl.SINGULAR_SHRINK
 CHATTER_FLIPS = 50
 CHATTER_WINDOW = 1e-7
 
-_static_factor = numba.njit(linalg.static_factor)
-_static_solve = numba.njit(linalg.static_solve)
 _pivoting_factor = numba.njit(linalg.pivoting_factor)
 _pivoting_solve = numba.njit(linalg.pivoting_solve)
 _error_norm = numba.njit(rodas4.error_norm)
@@ -115,14 +113,14 @@ def rodas_step(
 ):  # fmt: skip
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
 
-    The iteration matrix is factorised by the planned sparse LU (``plan``, see :mod:`.linalg`;
-    ``scale`` holds the error test's weight of each state); if a diagonal pivot is too small for
-    it, by the pivoting LU (work lists in ``nz``)."""
+    The iteration matrix is factorised by the planned sparse LU (``plan``: the addresses of its
+    generated factorisation and solve, see :mod:`.lu_ir`; ``scale`` holds the error test's weight
+    of each state); if a diagonal pivot is too small for it, by the pivoting LU (work lists in
+    ``nz``)."""
     n = y.shape[0]
     inv_hg = 1.0 / (h * _GAMMA)
-    order, slptr, slidx, suptr, suidx, erows, ecols, frows, fcols = plan
-    static = _static_factor(lu, jac, inv_hg, scale, order, slptr, slidx, suptr, suidx, erows,
-                            ecols, frows, fcols)  # fmt: skip
+    factor_address, solve_address = plan
+    static = call_lu_factor(factor_address, jac, inv_hg, scale, lu)
     lptr, lidx, uptr, uidx = nz
     if not static:
         for i in range(n):
@@ -152,7 +150,7 @@ def rodas_step(
             for i in range(n):
                 work[i] += c * k[j, i]
         if static:
-            _static_solve(lu, order, slptr, slidx, suptr, suidx, work)
+            call_lu_solve(solve_address, lu, work)
         else:
             _pivoting_solve(lu, piv, lptr, lidx, uptr, uidx, work)
         for i in range(n):
@@ -329,7 +327,8 @@ def solve_patient(
     ``atol`` is a per-state vector of absolute tolerances (state units). ``autonomous`` skips the
     time derivative of the right-hand side (zero for models whose equations do not contain ``t``).
     ``colour_*``, ``col_ptr`` and ``row_idx`` describe the Jacobian sparsity (see :mod:`.sparsity`);
-    ``plan`` is the sparse LU plan of that pattern (:attr:`.linalg.LuPlan.arrays`);
+    ``plan`` holds the addresses of the generated factorisation and solve of that pattern's
+    sparse LU plan (:mod:`.lu_ir`);
     ``fns`` holds the addresses of the patient's right-hand side, observables and switch functions
     and ``jac_address`` that of its analytic Jacobian (see :mod:`.analytic`), 0 for finite
     differences.

@@ -40,14 +40,54 @@ def call_compiled(typingctx, address, y, p, mode, t, out):  # type: ignore[no-un
         fnty = ir.FunctionType(ir.VoidType(), [ptr, ptr, ptr, dbl, ptr])
         fn = builder.inttoptr(addr, fnty.as_pointer())
 
-        def data(value, ty):  # type: ignore[no-untyped-def]
-            return context.make_array(ty)(context, builder, value).data
-
-        a = signature.args
-        builder.call(fn, [data(yv, a[1]), data(pv, a[2]), data(mv, a[3]), tv, data(ov, a[5])])
+        y, p, m, o = (_data(context, builder, v, signature.args[i])
+                      for i, v in ((1, yv), (2, pv), (3, mv), (5, ov)))  # fmt: skip
+        builder.call(fn, [y, p, m, tv, o])
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@intrinsic
+def call_lu_factor(typingctx, address, jac, shift, scale, a):  # type: ignore[no-untyped-def]
+    """Call the generated ``int lu_factor(double *jac, double shift, double *scale, double *a)``
+    at ``address`` (:mod:`.lu_ir`); True if every planned pivot passed."""
+    sig = types.boolean(address, jac, shift, scale, a)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        addr, jv, sv, cv, av = args
+        dbl = ir.DoubleType()
+        ptr = dbl.as_pointer()
+        fnty = ir.FunctionType(ir.IntType(32), [ptr, dbl, ptr, ptr])
+        fn = builder.inttoptr(addr, fnty.as_pointer())
+        j, c, x = (_data(context, builder, v, signature.args[i])
+                   for i, v in ((1, jv), (3, cv), (4, av)))  # fmt: skip
+        ok = builder.call(fn, [j, sv, c, x])
+        return builder.icmp_unsigned("!=", ok, ir.Constant(ir.IntType(32), 0))
+
+    return sig, codegen
+
+
+@intrinsic
+def call_lu_solve(typingctx, address, a, b):  # type: ignore[no-untyped-def]
+    """Call the generated ``void lu_solve(double *a, double *b)`` at ``address`` (:mod:`.lu_ir`):
+    ``b`` is overwritten with the solution."""
+    sig = types.void(address, a, b)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        addr, av, bv = args
+        ptr = ir.DoubleType().as_pointer()
+        fn = builder.inttoptr(addr, ir.FunctionType(ir.VoidType(), [ptr, ptr]).as_pointer())
+        a = signature.args
+        builder.call(fn, [_data(context, builder, av, a[1]), _data(context, builder, bv, a[2])])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _data(context, builder, value, ty):  # type: ignore[no-untyped-def]
+    """The data pointer of a contiguous array argument inside an intrinsic."""
+    return context.make_array(ty)(context, builder, value).data
 
 
 def python_caller(address: int) -> Callable[[float, Array, Array, Array, Array], None]:

@@ -1,0 +1,61 @@
+"""LLVM IR compiled to machine code by llvmlite, with the machine code cached on disk.
+
+The traced model functions (:mod:`.analytic`) and the generated sparse LU (:mod:`.lu_ir`) are
+written as LLVM IR and compiled here; the integrator calls them through their addresses
+(:mod:`.native`). Optimising is most of a build; machine code read from the cache was optimised
+when it was built, so a later process only loads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from immunoreset.simulate.kernels import write_once
+
+
+def compile_ir(text: str, stem: Path | None, names: tuple[str, ...]) -> tuple[Any, tuple[int, ...]]:
+    """Compile the IR module ``text`` and return its engine (which owns the machine code: keep it
+    alive while the addresses are used) and the addresses of the functions ``names``. With a
+    ``stem`` the object code is cached beside it, keyed by llvmlite's version and the host CPU."""
+    import llvmlite
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    machine = llvm.Target.from_default_triple().create_target_machine(opt=2)
+    objects = None
+    if stem is not None:
+        host = f"{llvmlite.__version__} {llvm.get_host_cpu_name()} {llvm.get_host_cpu_features()}"
+        tag = hashlib.sha256(host.encode()).hexdigest()[:12]
+        objects = stem.parent / f"{stem.name}.{tag}.o"
+    module = llvm.parse_assembly(text)
+    if objects is None or not objects.exists():
+        module.verify()
+        builder = llvm.create_pass_builder(
+            machine, llvm.create_pipeline_tuning_options(speed_level=2)
+        )
+        builder.getModulePassManager().run(module, builder)
+    engine = llvm.create_mcjit_compiler(module, machine)
+    if objects is not None:
+        _cache_objects(engine, objects)
+    engine.finalize_object()
+    return engine, tuple(engine.get_function_address(name) for name in names)
+
+
+def _cache_objects(engine: Any, path: Path) -> None:
+    """Let LLVM read the machine code from ``path`` if there, and write it there once built."""
+
+    def notify(module: Any, buffer: bytes) -> None:
+        with contextlib.suppress(OSError):
+            write_once(path, buffer)
+
+    def get(module: Any) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    engine.set_object_cache(notify, get)
