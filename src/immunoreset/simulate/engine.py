@@ -31,11 +31,12 @@ from immunoreset.simulate.kernels import (
     compile_settings,
     dormant_for,
     kernel_for,
+    lu_plan_for,
     model_function_addresses,
 )
 from immunoreset.simulate.lu_ir import compiled_lu
 from immunoreset.simulate.native import python_caller
-from immunoreset.simulate.sparsity import Colouring
+from immunoreset.simulate.sparsity import Colouring, Rhs
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
 
@@ -245,7 +246,8 @@ def _integrate(
             model.n_states, len(model.switch_names), float(t_start), events.times, events.inputs,
             t_out, settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
             settings.h_max, settings.max_steps, model.autonomous, colours.colour_ptr,
-            colours.colour_cols, colours.col_ptr, colours.row_idx, _lu_addresses(colours),
+            colours.colour_cols, colours.col_ptr, colours.row_idx,
+            _lu_addresses(model, colours, p_pattern, settings, probe),
         )  # fmt: skip
         in_threads(kernel.solve_batch, per_patient, shared, stop)
         if not whole:
@@ -275,9 +277,14 @@ def simulate_chunks(
         yield simulate(model, params, make_events(params), t_out, settings, t_start, ids)
 
 
-def _lu_addresses(colours: Colouring) -> tuple[int, int]:
-    """Addresses of the generated factorisation and solve of the pattern's LU plan."""
-    lu = compiled_lu(colours.lu_plan)
+def _lu_addresses(
+    model: Model, colours: Colouring, p_pattern: np.ndarray, settings: SolverSettings,
+    rhs: Rhs | None,
+) -> tuple[int, int]:  # fmt: skip
+    """Addresses of the generated factorisation and solve of the pattern's LU plan, its pivots
+    ordered on the model's iteration matrices at the run's tolerances."""
+    atol = model.absolute_tolerances(settings.atol)
+    lu = compiled_lu(lu_plan_for(model, colours, p_pattern, atol, settings.rtol, rhs))
     return lu.factor, lu.solve
 
 

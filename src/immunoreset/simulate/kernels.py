@@ -40,12 +40,14 @@ import numpy as np
 
 from immunoreset.files import write_bytes_atomic
 from immunoreset.model.core import Model
+from immunoreset.simulate.linalg import LuPlan, plan_lu
 from immunoreset.simulate.sparsity import (
     Colouring,
     Rhs,
     colour_columns,
     dense_colouring,
     dormant_states,
+    iteration_samples,
     jacobian_pattern,
 )
 
@@ -80,6 +82,7 @@ _MODEL_FUNCTIONS = _Template(
 )
 _LOADED: dict[tuple[object, ...], ModuleType] = {}
 _COLOURINGS: dict[tuple[object, ...], Colouring] = {}
+_PLANS: dict[tuple[object, ...], LuPlan] = {}
 
 
 OPT_LEVEL = 1
@@ -267,6 +270,29 @@ def colouring_for(
     return _COLOURINGS[key]
 
 
+def lu_plan_for(
+    model: Model, colours: Colouring, p: np.ndarray, atol: np.ndarray, rtol: float,
+    rhs: Rhs | None = None,
+) -> LuPlan:  # fmt: skip
+    """The sparse LU plan of ``colours``' pattern, its pivots ordered by threshold Markowitz on
+    the model's iteration matrices at ``p`` (:func:`.sparsity.iteration_samples` with the run's
+    tolerances, ``rhs`` as for :func:`colouring_for`): ordered once, then read from the cache
+    folder."""
+    n = model.n_states
+    pattern = colours.pattern
+    atol = np.ascontiguousarray(atol, dtype=np.float64)
+    # The samples' rounding depends on which right-hand side computes them: one order per kind.
+    keys = (pattern, atol, np.array([rtol, rhs is None]))
+    key = (*_functions(model).values(), p.tobytes(), *(k.tobytes() for k in keys))
+    if key not in _PLANS:
+        order = _probed(
+            model, "luorder", p, (n,),
+            lambda m, q: plan_lu(pattern, iteration_samples(m, q, atol, rtol, rhs)).order, *keys,
+        )  # fmt: skip
+        _PLANS[key] = plan_lu(pattern, order=order)
+    return _PLANS[key]
+
+
 def _pattern(model: Model, p: np.ndarray, rhs: Rhs | None) -> np.ndarray:
     """The Jacobian sparsity at ``p``, from the cache folder when it was probed before."""
     return _probed(
@@ -294,7 +320,7 @@ def _probed(
     probe: Callable[[Model, np.ndarray], np.ndarray],
     *keys: np.ndarray,
 ) -> np.ndarray:
-    """A boolean array found by probing the model at ``p`` (a sparsity pattern, dormant states),
+    """An array found by probing the model at ``p`` (a sparsity pattern, dormant states, an LU order),
     cached beside the compiled integrator under the model's fingerprint and a hash of ``p``, the
     tolerance scales and ``keys``. Probes are deterministic, so a cached result equals a new one."""
     scales = np.array([s.atol_scale for s in model.states])

@@ -30,6 +30,7 @@ step far below the scale of the states it is coupled to, whose rounding error sp
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,6 +39,7 @@ import numpy as np
 
 from immunoreset.model.core import Model
 from immunoreset.simulate.linalg import LuPlan, plan_lu
+from immunoreset.simulate.rodas4 import GAMMA
 
 Rhs = Callable[[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 """A right-hand side ``rhs(t, y, p, mode, dydt)``: a model's own, or a compiled one called from
@@ -61,14 +63,19 @@ class Colouring:
     def n_colours(self) -> int:
         return len(self.colour_ptr) - 1
 
-    @cached_property
-    def lu_plan(self) -> LuPlan:
-        """Sparse LU plan (:func:`.linalg.plan_lu`) of the entries this Jacobian fills."""
+    @property
+    def pattern(self) -> np.ndarray:
+        """Boolean ``[n, n]``: the entries this Jacobian fills."""
         n = len(self.col_ptr) - 1
         pattern = np.zeros((n, n), dtype=bool)
-        cols = np.repeat(np.arange(n), np.diff(self.col_ptr))
-        pattern[self.row_idx, cols] = True
-        return plan_lu(pattern)
+        pattern[self.row_idx, np.repeat(np.arange(n), np.diff(self.col_ptr))] = True
+        return pattern
+
+    @cached_property
+    def lu_plan(self) -> LuPlan:
+        """Sparse LU plan (:func:`.linalg.plan_lu`) of the entries this Jacobian fills, ordered by
+        the pattern alone (the engine orders by the model's values too: :func:`.kernels.lu_plan_for`)."""
+        return plan_lu(self.pattern)
 
 
 def _probe_reference(model: Model, p: np.ndarray) -> np.ndarray:
@@ -152,6 +159,40 @@ def dormant_states(
                         y[leaking] = y_ref[leaking]  # no longer held at zero
                         shrinking = True
     return dormant
+
+
+def iteration_samples(
+    model: Model, p: np.ndarray, atol: np.ndarray, rtol: float, rhs: Rhs | None = None
+) -> np.ndarray:
+    """Iteration matrices ``I/(h gamma) - J`` the integrator may meet, each in its states' error
+    scales (``D^-1 G D`` with ``D = diag(atol + rtol |y|)``), for :func:`.linalg.plan_lu` to order
+    its pivots by: forward-difference Jacobians at the probes' reference state and at the
+    pre-treatment state, at each of the probe days, in the switch modes the state itself sets,
+    with steps of 1e-4 to 100 days. Deterministic, so the plan depends on the model and ``p``
+    alone. Samples with non-finite entries are left out."""
+    rhs = model.rhs if rhs is None else rhs
+    n = model.n_states
+    f0, f1 = np.zeros(n), np.zeros(n)
+    g = np.zeros(len(model.switch_names))
+    out = []
+    for y in (_probe_reference(model, p), np.asarray(model.initial(p), dtype=float)):
+        y = np.ascontiguousarray(y)
+        scale = atol + rtol * np.abs(y)
+        for t in _DORMANT_PROBE_DAYS:
+            model.switches(t, y, p, g)
+            mode = (g > 0.0).astype(float)
+            rhs(t, y, p, mode, f0)
+            jac = np.empty((n, n))
+            for j in range(n):
+                yj = y.copy()
+                yj[j] += math.sqrt(np.finfo(float).eps) * max(abs(y[j]), atol[j])
+                rhs(t, yj, p, mode, f1)
+                jac[:, j] = (f1 - f0) / (yj[j] - y[j])
+            for h in 10.0 ** np.arange(-4.0, 3.0):
+                shifted = np.eye(n) / (h * GAMMA) - jac
+                out.append(shifted * scale[None, :] / scale[:, None])
+    samples = np.array(out)
+    return samples[np.isfinite(samples).all(axis=(1, 2))]
 
 
 def colour_columns(pattern: np.ndarray, skip: np.ndarray | None = None) -> Colouring:
