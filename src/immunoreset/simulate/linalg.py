@@ -7,7 +7,8 @@ large share of the integrator's work for models of 50-100 states. Two factorisat
   planned once per Jacobian pattern (:func:`plan_lu`), so each step touches only the entries the
   factors can hold. The order is Markowitz's (Markowitz, Manage Sci 1957;3:255-269): eliminate next
   the diagonal whose row and column have the fewest remaining non-zeros, ``(r - 1)(c - 1)`` being
-  the most fill the step can create. Pivots stay on the diagonal (static pivoting, as in
+  the most fill the step can create (with sample matrices, among the diagonals that fail the
+  threshold test below in the fewest samples). Pivots stay on the diagonal (static pivoting, as in
   SuperLU_DIST: Li and Demmel, ACM TOMS 2003;29:110-140), accepted only if
   ``|a_kk| >= THRESHOLD * max_i |a_ik| s_k / s_i`` over the column below it (threshold pivoting,
   Duff, Erisman and Reid, *Direct Methods for Sparse Matrices*, 2nd ed., Oxford 2017, section 7.8),
@@ -17,15 +18,18 @@ large share of the integrator's work for models of 50-100 states. Two factorisat
   elimination commutes with the diagonal scaling ``D^-1 G D``, and the columns of ``G`` mix states
   whose sizes differ by ten decades (cells/uL next to antigen molecules/uL), so a test on raw
   sizes would decline pivots that are harmless, and accept ones that are not, in the norm the
-  error test uses. With 0.01 the planned order serves about 85 % of the integrated model's
-  steps and half of Park 2025's (where fast binding makes the complexes' columns dominate while
-  B cells are depleted); the rest fall back to the pivoting LU.
+  error test uses. Ordered on the pattern alone, the plan declined about 15 % of the
+  integrated model's steps and half of Park 2025's, which then fell back to the pivoting LU; the
+  engine orders it on sample matrices of the model as well (threshold Markowitz, see
+  :func:`plan_lu`): in Park 2025 it declines 9 instead of 313 of 3,940 iteration matrices along
+  the typical patient's course. The engine runs the plan as generated
+  straight-line code (:mod:`.lu_ir`); the loops here are its reference.
 * :func:`pivoting_factor` / :func:`pivoting_solve`: LU with partial pivoting (LINPACK ``dgefa``
   order) that skips zero multipliers and zero entries of the pivot row, the fallback when a
   diagonal pivot fails the threshold test.
 
 The planning is plain numpy (run once per pattern); the numerical functions are plain loops that
-numba compiles into the integrator and that run unchanged in Python for tests.
+run unchanged in Python for tests; numba compiles the pivoting pair into the integrator.
 """
 
 from __future__ import annotations
