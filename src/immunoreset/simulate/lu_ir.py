@@ -104,24 +104,10 @@ def _factor_ir(plan: LuPlan) -> str:
         val[r, c] = _ZERO
     for i in range(n):
         val[i, i] = fn.op(f"fadd double {val[i, i]}, %shift")
-    threshold = _const(THRESHOLD)
     for k, p in enumerate(plan.order.tolist()):
         rows, cols = _columns(plan, k)
         d = val[p, p]
-        big, nan = _ZERO, "false"
-        for i in rows:
-            size = fn.op(f"call double @llvm.fabs.f64(double {val[i, p]})")
-            q = fn.op(f"fdiv double {size}, {fn.load('scale', i)}")
-            nan = fn.op(f"or i1 {nan}, {fn.op(f'fcmp uno double {q}, 0.0')}")
-            larger = fn.op(f"fcmp ogt double {q}, {big}")
-            big = fn.op(f"select i1 {larger}, double {q}, double {big}")
-        bound = fn.op(f"fmul double {threshold}, {big}")
-        bound = fn.op(f"fmul double {bound}, {fn.load('scale', p)}")
-        size = fn.op(f"call double @llvm.fabs.f64(double {d})")
-        ok = fn.op(f"fcmp oge double {size}, {bound}")
-        ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {d}, 0.0')}")
-        ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {size}, 0x7FF0000000000000')}")
-        ok = fn.op(f"and i1 {ok}, {fn.op(f'xor i1 {nan}, true')}")
+        ok = _pivot_passes(fn, d, p, [(i, val[i, p]) for i in rows])
         fn.lines.append(f"  br i1 {ok}, label %pivot{k}, label %fail")
         fn.lines.append(f"pivot{k}:")
         inv = fn.op(f"fdiv double 1.0, {d}")
@@ -139,6 +125,26 @@ def _factor_ir(plan: LuPlan) -> str:
         "double* noalias nocapture readonly %scale, double* noalias nocapture %a) {\n"
         "entry:\n" + "\n".join(fn.lines) + "\n  ret i32 1\nfail:\n  ret i32 0\n}\n"
     )
+
+
+def _pivot_passes(fn: _Function, pivot: str, p: int, below: list[tuple[int, str]]) -> str:
+    """The threshold test of :func:`.linalg.static_factor` on ``pivot`` (state ``p``) against the
+    entries ``below`` it (state, value), in the states' scales; false for a zero or non-finite
+    pivot and for a NaN below it."""
+    big, nan = _ZERO, "false"
+    for i, value in below:
+        size = fn.op(f"call double @llvm.fabs.f64(double {value})")
+        q = fn.op(f"fdiv double {size}, {fn.load('scale', i)}")
+        nan = fn.op(f"or i1 {nan}, {fn.op(f'fcmp uno double {q}, 0.0')}")
+        larger = fn.op(f"fcmp ogt double {q}, {big}")
+        big = fn.op(f"select i1 {larger}, double {q}, double {big}")
+    bound = fn.op(f"fmul double {_const(THRESHOLD)}, {big}")
+    bound = fn.op(f"fmul double {bound}, {fn.load('scale', p)}")
+    size = fn.op(f"call double @llvm.fabs.f64(double {pivot})")
+    ok = fn.op(f"fcmp oge double {size}, {bound}")
+    ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {pivot}, 0.0')}")
+    ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {size}, 0x7FF0000000000000')}")
+    return fn.op(f"and i1 {ok}, {fn.op(f'xor i1 {nan}, true')}")
 
 
 def _solve_ir(plan: LuPlan) -> str:
