@@ -2,8 +2,9 @@
 
 Run on demand (not a test)::
 
-    python benchmarks/bench_roadrunner.py --model park2025 --patients 1000 --roadrunner-patients 200
-    python benchmarks/bench_roadrunner.py --model integrated --patients 500 --roadrunner-patients 50
+    python benchmarks/bench_roadrunner.py --model park2025 --patients 1000 10000
+    python benchmarks/bench_roadrunner.py --model integrated --patients 1000 10000 \
+        --roadrunner-patients 50 --scipy-patients 5
 
 Models: Park 2025 (730 days, daily outputs, the published between-patient variability, seed 1, the
 Erlangen dose and lymphodepletion) and the integrated model (the Erlangen 4-1BB CD19 scenario with
@@ -16,7 +17,12 @@ previous patient's events do not carry over, and ``reset()`` after; changing ini
 engine's. Both run at the same rtol = atol, thread for thread: the engine with 1 and 2 numba
 threads, libRoadRunner in 1 process and in 2 processes (its API has no parallel simulate), and
 libRoadRunner once more at ``--matched-tol`` (default 1e-8): speed at about the engine's
-accuracy (both errors are reported, so the match can be checked). Repeats are interleaved.
+accuracy (both errors are reported, so the match can be checked). The SciPy LSODA loop
+(``immunoreset.simulate.reference.solve_reference``: one patient at a time with the model's own
+right-hand side) runs in the same repeats. The engine is timed at each ``--patients`` N (100,000
+adds a few minutes per repeat), libRoadRunner and SciPy, linear in N, on subsamples; ratios are
+per patient, thread for thread. Repeats are interleaved. Peak memory: this process after the
+engine runs (libRoadRunner runs in worker processes, reported by the largest one).
 Accuracy: each method's worst relative error on a subsample against a tight reference (the engine
 at rtol = atol = 1e-10; relative to max(|value|, 1e-6 x the output's largest value); outputs that
 stay exactly zero are reported by their largest absolute value instead).
@@ -32,6 +38,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -48,6 +55,7 @@ from immunoreset.model.registry import get_model
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import load_scenario
 from immunoreset.simulate.engine import SolverSettings, simulate
+from immunoreset.simulate.reference import solve_reference
 from immunoreset.therapy.regimen import DosingEvents
 
 OUT = Path(__file__).parent / "results"
@@ -133,11 +141,10 @@ def _rr_patients(args: tuple[str, str, np.ndarray, float, float]) -> tuple[np.nd
 def _time_rr(
     name: str, sbml: str, ids: np.ndarray, rtol: float, atol: float, processes: int
 ) -> float:
-    """Seconds per patient; with several processes, the slowest process's simulating time (the
-    start-up of worker processes and the per-process compilation are not counted)."""
+    """Seconds per patient: the slowest worker process's simulating time (the start-up of worker
+    processes and the per-process compilation are not counted). One process is a worker too, so
+    that the benchmark's own peak memory is the engine's."""
     parts = np.array_split(ids, processes)
-    if processes == 1:
-        return _rr_patients((name, sbml, ids, rtol, atol))[1] / len(ids)
     jobs = [(name, sbml, p, rtol, atol) for p in parts]
     with mp.get_context("spawn").Pool(processes) as pool:
         seconds = [sec for _, sec in pool.map(_rr_patients, jobs)]
@@ -182,11 +189,41 @@ def _worst(values: np.ndarray, reference: np.ndarray, at_doses: np.ndarray) -> d
     }
 
 
+def _time_scipy(s: Setting, ids: np.ndarray, tol: float) -> float:
+    """Seconds per patient of the SciPy LSODA loop (``solve_reference``: one patient at a time,
+    the model's own right-hand side, dosing events as integration segments)."""
+    params, events = s.inputs(ids)
+    start = time.perf_counter()
+    for i in range(len(ids)):
+        solve_reference(s.model, params[i], s.t_start, events.for_patient(i), s.times, tol, tol)
+    return (time.perf_counter() - start) / len(ids)
+
+
+def _peak_rss_mb(who: int) -> float:
+    """Peak resident memory (Linux reports kilobytes) of this process or of its largest child."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+LABELS = {
+    "engine_1": ("engine, 1 thread", 1),
+    "engine_2": ("engine, 2 threads", 2),
+    "rr_1": ("libRoadRunner, 1 process", 1),
+    "rr_2": ("libRoadRunner, 2 processes", 2),
+    "rr_1_matched": ("libRoadRunner, 1 process, tolerance {matched:g} (matched accuracy)", 1),
+    "scipy_1": ("SciPy LSODA loop, 1 process", 1),
+}
+
+
+def _engine_key(threads: int, n: int) -> str:
+    return f"engine_{threads}@{n}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", choices=("park2025", "integrated"), default="park2025")
-    ap.add_argument("--patients", type=int, default=1000)
+    ap.add_argument("--patients", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--roadrunner-patients", type=int, default=200)
+    ap.add_argument("--scipy-patients", type=int, default=20)
     ap.add_argument("--accuracy-patients", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--tol", type=float, default=1e-6)
@@ -202,8 +239,8 @@ def main() -> None:
     name = args.model
     s = setting(name)
     sbml = _sbml(s)
-    ids = np.arange(args.patients)
     rr_ids = np.arange(args.roadrunner_patients)
+    scipy_ids = np.arange(args.scipy_patients)
 
     t0 = time.perf_counter()
     _time_engine(s, np.arange(2), settings, numba.config.NUMBA_NUM_THREADS)
@@ -211,21 +248,27 @@ def main() -> None:
     t0 = time.perf_counter()
     _roadrunner(s, sbml, tol, tol)
     rr_load = time.perf_counter() - t0
-    _rr_patients((name, sbml, np.arange(2), tol, tol))  # a first instance can run slowly: discarded
+    _time_scipy(s, np.arange(1), tol)  # compiles the model's own right-hand side: not timed
 
     matched = args.matched_tol
-    keys = ("engine_1", "engine_2", "rr_1", "rr_2", "rr_1_matched")
+    keys = [_engine_key(t, n) for n in args.patients for t in (1, 2)]
+    keys += ["rr_1", "rr_2", "rr_1_matched", "scipy_1"]
     times: dict[str, list[float]] = {k: [] for k in keys}
+    engine_rss: dict[int, float] = {}
     for rep in range(args.repeats):
-        order = list(times) if rep % 2 == 0 else list(reversed(times))
+        order = keys if rep % 2 == 0 else list(reversed(keys))
         for key in order:
             if key.startswith("engine"):
-                times[key].append(_time_engine(s, ids, settings, int(key[-1])))
-            elif key == "rr_1_matched":
-                times[key].append(_time_rr(name, sbml, rr_ids, matched, matched, 1))
-            else:
-                times[key].append(_time_rr(name, sbml, rr_ids, tol, tol, int(key[-1])))
+                threads, n = (int(x) for x in key.removeprefix("engine_").split("@"))
+                times[key].append(_time_engine(s, np.arange(n), settings, threads))
+                engine_rss[n] = _peak_rss_mb(resource.RUSAGE_SELF)
+            elif key == "scipy_1":
+                times[key].append(_time_scipy(s, scipy_ids, tol))
+            else:  # in worker processes, so that this process's peak memory is the engine's
+                rtol = matched if key == "rr_1_matched" else tol
+                times[key].append(_time_rr(name, sbml, rr_ids, rtol, rtol, int(key[3])))
             print(key, f"{1e3 * times[key][-1]:.3f} ms/patient", flush=True)
+    rr_rss = _peak_rss_mb(resource.RUSAGE_CHILDREN)
 
     acc = np.arange(args.accuracy_patients)
     reference = _engine(s, acc, SolverSettings(rtol=1e-10, atol=1e-10))
@@ -234,6 +277,14 @@ def main() -> None:
     theirs_matched = _rr_patients((name, sbml, acc, matched, matched))[0]
     at_doses = np.isin(s.times, s.inputs(acc[:1])[1].times)
     med = {k: statistics.median(v) for k, v in times.items()}
+    n0 = args.patients[0]
+    ratios = {
+        f"{method}_vs_{_engine_key(threads, n)}": round(
+            med[method] / med[_engine_key(threads, n)], 2
+        )
+        for n in args.patients
+        for method, threads in (("rr_1", 1), ("rr_2", 2), ("rr_1_matched", 1), ("scipy_1", 1))
+    }
     result = {
         "benchmark": f"{name}, 730 days, {len(s.times)} daily outputs, population variability "
         "(seed 1)",
@@ -241,14 +292,14 @@ def main() -> None:
         "tolerance": tol,
         "engine_jacobian": settings.jacobian,
         "roadrunner_matched_tolerance": matched,
-        "patients": {"engine": args.patients, "roadrunner": args.roadrunner_patients},
+        "patients": {
+            "engine": args.patients,
+            "roadrunner": args.roadrunner_patients,
+            "scipy": args.scipy_patients,
+        },
         "ms_per_patient": {k: [round(1e3 * x, 4) for x in v] for k, v in times.items()},
         "median_ms_per_patient": {k: round(1e3 * v, 4) for k, v in med.items()},
-        "ratio_roadrunner_over_engine": {
-            "1_vs_1": round(med["rr_1"] / med["engine_1"], 2),
-            "2_vs_2": round(med["rr_2"] / med["engine_2"], 2),
-            "1_vs_1_matched_accuracy": round(med["rr_1_matched"] / med["engine_1"], 2),
-        },
+        "ratio_over_engine": ratios,
         "worst_relative_error_vs_tight_reference": {
             "engine": _worst(ours.values, reference.values, at_doses),
             "roadrunner": _worst(theirs, reference.values, at_doses),
@@ -257,6 +308,10 @@ def main() -> None:
         "load_seconds": {
             "engine_cached_kernel": round(engine_load, 2),
             "roadrunner_sbml_compile": round(rr_load, 2),
+        },
+        "peak_rss_mb": {
+            **{f"engine_process_after_{n}": v for n, v in engine_rss.items()},
+            "largest_roadrunner_worker": rr_rss,
         },
     }
     if name == "park2025":
@@ -267,23 +322,18 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     (OUT / f"roadrunner_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     rows = [
-        "| method | threads / processes | ms per patient (median) | ratio libRoadRunner / engine |",
-        "|---|---|---|---|",
+        "| method | threads / processes | patients | ms per patient (median) | "
+        f"ratio to the engine (same threads, N = {n0}) |",
+        "|---|---|---|---|---|",
     ]
-    ratios = result["ratio_roadrunner_over_engine"]
-    labels = {  # key: (method, threads or processes, ratio shown)
-        "engine_1": ("engine, 1 thread", 1, ""),
-        "rr_1": ("libRoadRunner, 1 process", 1, ratios["1_vs_1"]),
-        "engine_2": ("engine, 2 threads", 2, ""),
-        "rr_2": ("libRoadRunner, 2 processes", 2, ratios["2_vs_2"]),
-        "rr_1_matched": (
-            f"libRoadRunner, 1 process, tolerance {matched:g} (matched accuracy)",
-            1,
-            ratios["1_vs_1_matched_accuracy"],
-        ),
-    }
-    for key, (label, threads, ratio) in labels.items():
-        rows.append(f"| {label} | {threads} | {1e3 * med[key]:.3f} | {ratio} |")
+    for key in keys:
+        base, _, n = key.partition("@")
+        label, threads = LABELS[base]
+        label = label.format(matched=matched)
+        count = n or {"scipy_1": args.scipy_patients}.get(key, args.roadrunner_patients)
+        engine = _engine_key(threads, n0)
+        ratio = "" if key.startswith("engine") else f"{med[key] / med[engine]:.2f}"
+        rows.append(f"| {label} | {threads} | {count} | {1e3 * med[key]:.3f} | {ratio} |")
     (OUT / f"roadrunner_{name}.md").write_text("\n".join(rows) + "\n")
     print(json.dumps(result, indent=2))
 
