@@ -22,10 +22,12 @@ accuracy (both errors are reported, so the match can be checked). The SciPy LSOD
 right-hand side) runs in the same repeats. The engine is timed at each ``--patients`` N (100,000
 adds a few minutes per repeat), libRoadRunner and SciPy, linear in N, on subsamples; ratios are
 per patient, thread for thread. Repeats are interleaved. Peak memory: this process after the
-engine runs (libRoadRunner runs in worker processes, reported by the largest one).
-Accuracy: each method's worst relative error on a subsample against a tight reference (the engine
-at rtol = atol = 1e-10; relative to max(|value|, 1e-6 x the output's largest value); outputs that
-stay exactly zero are reported by their largest absolute value instead).
+engine's first run at each N, which holds that run's outputs (N x 731 x outputs doubles), and the
+largest libRoadRunner worker process.
+Accuracy: each method's worst relative error on a subsample (SciPy's on its own) against a tight
+reference (the engine at rtol = atol = 1e-10; relative to max(|value|, 1e-6 x the output's
+largest value); outputs that stay exactly zero are reported by their largest absolute value
+instead).
 
 Writes ``benchmarks/results/roadrunner_MODEL.json`` and ``benchmarks/results/roadrunner_MODEL.md``.
 """
@@ -38,7 +40,6 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -113,9 +114,12 @@ def _roadrunner(s: Setting, sbml: str, rtol: float, atol: float):
     return rr
 
 
-def _rr_patients(args: tuple[str, str, np.ndarray, float, float]) -> tuple[np.ndarray, float]:
-    """Simulate patients ``ids`` with one RoadRunner instance; outputs [n, T, O] and the seconds
-    spent simulating (after the instance is built and has run one discarded patient)."""
+def _rr_patients(
+    args: tuple[str, str, np.ndarray, float, float],
+) -> tuple[np.ndarray, float, float]:
+    """Simulate patients ``ids`` with one RoadRunner instance; outputs [n, T, O], the seconds
+    spent simulating (after the instance is built and has run one discarded patient) and the
+    process's peak memory (MB)."""
     name, sbml, ids, rtol, atol = args
     s = setting(name)
     rr = _roadrunner(s, sbml, rtol, atol)
@@ -135,20 +139,21 @@ def _rr_patients(args: tuple[str, str, np.ndarray, float, float]) -> tuple[np.nd
         rr.setValues(names, [*params[i], *events.amounts[i]])
         rr.reset()
         out[i] = np.asarray(rr.simulate(*grid))[:, 1:]
-    return out, time.perf_counter() - start
+    return out, time.perf_counter() - start, _peak_rss_mb()
 
 
 def _time_rr(
     name: str, sbml: str, ids: np.ndarray, rtol: float, atol: float, processes: int
-) -> float:
+) -> tuple[float, float]:
     """Seconds per patient: the slowest worker process's simulating time (the start-up of worker
-    processes and the per-process compilation are not counted). One process is a worker too, so
-    that the benchmark's own peak memory is the engine's."""
+    processes and the per-process compilation are not counted); and the largest worker's peak
+    memory (MB). One process is a worker too, so that the benchmark's own peak memory is the
+    engine's."""
     parts = np.array_split(ids, processes)
     jobs = [(name, sbml, p, rtol, atol) for p in parts]
     with mp.get_context("spawn").Pool(processes) as pool:
-        seconds = [sec for _, sec in pool.map(_rr_patients, jobs)]
-    return max(seconds) / len(ids)
+        done = pool.map(_rr_patients, jobs)
+    return max(sec for _, sec, _ in done) / len(ids), max(peak for _, _, peak in done)
 
 
 def _engine(s: Setting, ids: np.ndarray, settings: SolverSettings):
@@ -189,19 +194,25 @@ def _worst(values: np.ndarray, reference: np.ndarray, at_doses: np.ndarray) -> d
     }
 
 
-def _time_scipy(s: Setting, ids: np.ndarray, tol: float) -> float:
+def _time_scipy(s: Setting, ids: np.ndarray, tol: float) -> tuple[float, np.ndarray]:
     """Seconds per patient of the SciPy LSODA loop (``solve_reference``: one patient at a time,
-    the model's own right-hand side, dosing events as integration segments)."""
+    the model's own right-hand side, dosing events as integration segments), and its outputs."""
     params, events = s.inputs(ids)
     start = time.perf_counter()
-    for i in range(len(ids)):
+    out = [
         solve_reference(s.model, params[i], s.t_start, events.for_patient(i), s.times, tol, tol)
-    return (time.perf_counter() - start) / len(ids)
+        for i in range(len(ids))
+    ]
+    return (time.perf_counter() - start) / len(ids), np.stack(out)
 
 
-def _peak_rss_mb(who: int) -> float:
-    """Peak resident memory (Linux reports kilobytes) of this process or of its largest child."""
-    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (``VmHWM``; unlike ``getrusage``, not inherited from
+    the parent that forked a spawned worker)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")  # pragma: no cover - not Linux
 
 
 LABELS = {
@@ -254,27 +265,31 @@ def main() -> None:
     keys = [_engine_key(t, n) for n in args.patients for t in (1, 2)]
     keys += ["rr_1", "rr_2", "rr_1_matched", "scipy_1"]
     times: dict[str, list[float]] = {k: [] for k in keys}
-    engine_rss: dict[int, float] = {}
+    engine_rss: dict[int, float] = {}  # after the first run at each N (outputs held in memory)
+    rr_rss = 0.0
     for rep in range(args.repeats):
         order = keys if rep % 2 == 0 else list(reversed(keys))
         for key in order:
             if key.startswith("engine"):
                 threads, n = (int(x) for x in key.removeprefix("engine_").split("@"))
                 times[key].append(_time_engine(s, np.arange(n), settings, threads))
-                engine_rss[n] = _peak_rss_mb(resource.RUSAGE_SELF)
+                engine_rss.setdefault(n, _peak_rss_mb())
             elif key == "scipy_1":
-                times[key].append(_time_scipy(s, scipy_ids, tol))
+                times[key].append(_time_scipy(s, scipy_ids, tol)[0])
             else:  # in worker processes, so that this process's peak memory is the engine's
                 rtol = matched if key == "rr_1_matched" else tol
-                times[key].append(_time_rr(name, sbml, rr_ids, rtol, rtol, int(key[3])))
+                seconds, peak = _time_rr(name, sbml, rr_ids, rtol, rtol, int(key[3]))
+                times[key].append(seconds)
+                rr_rss = max(rr_rss, peak)
             print(key, f"{1e3 * times[key][-1]:.3f} ms/patient", flush=True)
-    rr_rss = _peak_rss_mb(resource.RUSAGE_CHILDREN)
 
     acc = np.arange(args.accuracy_patients)
     reference = _engine(s, acc, SolverSettings(rtol=1e-10, atol=1e-10))
     ours = _engine(s, acc, settings)
     theirs = _rr_patients((name, sbml, acc, tol, tol))[0]
     theirs_matched = _rr_patients((name, sbml, acc, matched, matched))[0]
+    scipy_acc = acc[: args.scipy_patients]
+    scipy_values = _time_scipy(s, scipy_acc, tol)[1]
     at_doses = np.isin(s.times, s.inputs(acc[:1])[1].times)
     med = {k: statistics.median(v) for k, v in times.items()}
     n0 = args.patients[0]
@@ -304,6 +319,7 @@ def main() -> None:
             "engine": _worst(ours.values, reference.values, at_doses),
             "roadrunner": _worst(theirs, reference.values, at_doses),
             "roadrunner_matched": _worst(theirs_matched, reference.values, at_doses),
+            "scipy_lsoda": _worst(scipy_values, reference.values[: len(scipy_acc)], at_doses),
         },
         "load_seconds": {
             "engine_cached_kernel": round(engine_load, 2),
