@@ -4,7 +4,7 @@ Every RODAS4 step factorises the iteration matrix once and solves with it six ti
 (:mod:`.rodas4`), and with the plan fixed per Jacobian pattern (:func:`.linalg.plan_lu`) every
 index the loops of :func:`.linalg.static_factor` and :func:`.linalg.static_solve` read is known in
 advance. Unrolled into LLVM IR, the entries live in registers and no index is loaded: for the
-integrated model's plan (81 states, 1,561 updates) a factorisation takes about half the time of
+integrated model's pattern-only plan (81 states, 1,561 updates) a factorisation takes about half the time of
 the loops compiled by numba and a solve about a third; for Park 2025's about a quarter and a
 sixth. The arithmetic is the loops', operation for operation and without contraction into fused
 multiply-adds, so the factors and solutions are the same numbers (tested bit for bit). The only
@@ -47,7 +47,7 @@ _COMPILED: dict[bytes, CompiledLu] = {}
 
 def compiled_lu(plan: LuPlan) -> CompiledLu:
     """The plan's factorisation and solve as machine code, compiled once per process and plan."""
-    key = b"".join(a.tobytes() + b"|" for a in plan.arrays)
+    key = b"".join(len(a).to_bytes(8, "little") + a.tobytes() for a in plan.arrays)
     if key not in _COMPILED:
         digest = hashlib.sha256(Path(__file__).read_bytes() + key).hexdigest()[:16]
         stem = cache_dir() / "kernels" / f"lu_{digest}"

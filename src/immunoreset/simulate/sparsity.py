@@ -46,7 +46,7 @@ Rhs = Callable[[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 Python (:func:`.native.python_caller`)."""
 
 N_PROBES = 24
-_DORMANT_PROBE_DAYS = (-10.0, 0.0, 1.0, 30.0, 1000.0)
+_PROBE_DAYS = (-10.0, 0.0, 1.0, 30.0, 1000.0)
 _PROBE_SEED = 20250213  # fixed: the pattern must not vary between runs
 
 
@@ -149,7 +149,7 @@ def dormant_states(
             for _ in range(N_PROBES):
                 y = y_ref * 10.0 ** rng.uniform(-3.0, 3.0, n)
                 y[dormant] = 0.0
-                for t in _DORMANT_PROBE_DAYS:
+                for t in _PROBE_DAYS:
                     rhs(t, y, p, mode, f)
                     if not np.all(np.isfinite(f)):
                         continue
@@ -178,7 +178,7 @@ def iteration_samples(
     for y in (_probe_reference(model, p), np.asarray(model.initial(p), dtype=float)):
         y = np.ascontiguousarray(y)
         scale = atol + rtol * np.abs(y)
-        for t in _DORMANT_PROBE_DAYS:
+        for t in _PROBE_DAYS:
             model.switches(t, y, p, g)
             mode = (g > 0.0).astype(float)
             rhs(t, y, p, mode, f0)
