@@ -94,13 +94,13 @@ def plan_lu(
     filled = np.asarray(pattern, dtype=bool) | np.eye(n, dtype=bool)
     work = filled.copy()
     remaining = np.ones(n, dtype=bool)
-    given = order
-    order = np.empty(n, dtype=np.int64)
+    off_diagonal = ~np.eye(n, dtype=bool)
+    chosen = np.empty(n, dtype=np.int64)
     lists: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
-    values = None if samples is None or given is not None else np.where(filled, samples, 0.0)
+    values = None if samples is None or order is not None else np.where(filled, samples, 0.0)
     for k in range(n):
-        if given is not None:
-            p = int(given[k])
+        if order is not None:
+            p = int(order[k])
         else:
             rows = (work & remaining[None, :]).sum(axis=1)  # remaining non-zeros per row
             cols = (work & remaining[:, None]).sum(axis=0)  # ... per column
@@ -108,10 +108,9 @@ def plan_lu(
             if values is None:
                 p = int(np.argmin(cost))
             else:
-                below = work & remaining[:, None] & ~np.eye(n, dtype=bool)
-                declined = _declined(values, below)
+                declined = _declined(values, work & remaining[:, None] & off_diagonal)
                 p = min(np.flatnonzero(remaining), key=lambda j: (declined[j], cost[j], j))
-        order[k] = p
+        chosen[k] = p
         remaining[p] = False
         below = np.flatnonzero(work[:, p] & remaining)
         right = np.flatnonzero(work[p, :] & remaining)
@@ -124,7 +123,7 @@ def plan_lu(
     entry_rows, entry_cols = np.nonzero(filled)
     fill_rows, fill_cols = np.nonzero(fill)
     return LuPlan(
-        order,
+        chosen,
         *_flat(lists[0]),
         *_flat(lists[1]),
         entry_rows.astype(np.int64),

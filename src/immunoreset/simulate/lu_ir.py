@@ -17,14 +17,13 @@ Compiled once per plan and process; the machine code is cached on disk (:mod:`.m
 from __future__ import annotations
 
 import hashlib
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from immunoreset.simulate.kernels import cache_dir
 from immunoreset.simulate.linalg import THRESHOLD, LuPlan
-from immunoreset.simulate.machine_code import compile_ir
+from immunoreset.simulate.machine_code import IrFunction, compile_ir, ir_double
 
 FACTOR, SOLVE = "lu_factor", "lu_solve"
 _ZERO = "0.0"
@@ -56,26 +55,6 @@ def compiled_lu(plan: LuPlan) -> CompiledLu:
     return _COMPILED[key]
 
 
-class _Function:
-    """Numbered SSA values of one IR function."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def op(self, text: str) -> str:
-        name = f"%v{len(self.lines)}"
-        self.lines.append(f"  {name} = {text}")
-        return name
-
-    def load(self, array: str, index: int) -> str:
-        ptr = self.op(f"getelementptr inbounds double, double* %{array}, i64 {index}")
-        return self.op(f"load double, double* {ptr}")
-
-    def store(self, value: str, array: str, index: int) -> None:
-        ptr = self.op(f"getelementptr inbounds double, double* %{array}, i64 {index}")
-        self.lines.append(f"  store double {value}, double* {ptr}")
-
-
 def lu_ir(plan: LuPlan) -> str:
     """LLVM IR of the plan's factorisation (:data:`FACTOR`) and solve (:data:`SOLVE`)."""
     return "\n".join(
@@ -96,7 +75,7 @@ def _columns(plan: LuPlan, k: int) -> tuple[list[int], list[int]]:
 
 def _factor_ir(plan: LuPlan) -> str:
     n = len(plan.order)
-    fn = _Function()
+    fn = IrFunction()
     val: dict[tuple[int, int], str] = {}
     for r, c in zip(plan.entry_rows.tolist(), plan.entry_cols.tolist(), strict=True):
         val[r, c] = fn.op(f"fneg double {fn.load('jac', r * n + c)}")
@@ -127,7 +106,7 @@ def _factor_ir(plan: LuPlan) -> str:
     )
 
 
-def _pivot_passes(fn: _Function, pivot: str, p: int, below: list[tuple[int, str]]) -> str:
+def _pivot_passes(fn: IrFunction, pivot: str, p: int, below: list[tuple[int, str]]) -> str:
     """The threshold test of :func:`.linalg.static_factor` on ``pivot`` (state ``p``) against the
     entries ``below`` it (state, value), in the states' scales; false for a zero or non-finite
     pivot and for a NaN below it."""
@@ -138,7 +117,7 @@ def _pivot_passes(fn: _Function, pivot: str, p: int, below: list[tuple[int, str]
         nan = fn.op(f"or i1 {nan}, {fn.op(f'fcmp uno double {q}, 0.0')}")
         larger = fn.op(f"fcmp ogt double {q}, {big}")
         big = fn.op(f"select i1 {larger}, double {q}, double {big}")
-    bound = fn.op(f"fmul double {_const(THRESHOLD)}, {big}")
+    bound = fn.op(f"fmul double {ir_double(THRESHOLD)}, {big}")
     bound = fn.op(f"fmul double {bound}, {fn.load('scale', p)}")
     size = fn.op(f"call double @llvm.fabs.f64(double {pivot})")
     ok = fn.op(f"fcmp oge double {size}, {bound}")
@@ -149,7 +128,7 @@ def _pivot_passes(fn: _Function, pivot: str, p: int, below: list[tuple[int, str]
 
 def _solve_ir(plan: LuPlan) -> str:
     n = len(plan.order)
-    fn = _Function()
+    fn = IrFunction()
     b = [fn.load("b", i) for i in range(n)]
     for k, p in enumerate(plan.order.tolist()):
         rows, _ = _columns(plan, k)
@@ -170,7 +149,3 @@ def _solve_ir(plan: LuPlan) -> str:
         "define void @lu_solve(double* noalias nocapture readonly %a, "
         "double* noalias nocapture %b) {\nentry:\n" + "\n".join(fn.lines) + "\n  ret void\n}\n"
     )
-
-
-def _const(x: float) -> str:
-    return f"0x{struct.unpack('<Q', struct.pack('<d', float(x)))[0]:016X}"

@@ -10,10 +10,39 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import struct
 from pathlib import Path
 from typing import Any
 
 from immunoreset.simulate.kernels import write_once
+
+
+def ir_double(x: object) -> str:
+    """``x`` as an exact LLVM IR double constant (its bits in hexadecimal)."""
+    bits = struct.unpack("<Q", struct.pack("<d", float(x)))[0]  # type: ignore[arg-type]
+    return f"0x{bits:016X}"
+
+
+class IrFunction:
+    """The body of one straight-line LLVM IR function: numbered SSA values, loads from and stores
+    to its ``double*`` arguments by constant index."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def op(self, text: str) -> str:
+        """Append ``%vN = text`` and return ``%vN``."""
+        name = f"%v{len(self.lines)}"
+        self.lines.append(f"  {name} = {text}")
+        return name
+
+    def load(self, array: str, index: int) -> str:
+        ptr = self.op(f"getelementptr double, double* %{array}, i64 {index}")
+        return self.op(f"load double, double* {ptr}")
+
+    def store(self, value: str, array: str, index: int) -> None:
+        ptr = self.op(f"getelementptr double, double* %{array}, i64 {index}")
+        self.lines.append(f"  store double {value}, double* {ptr}")
 
 
 def compile_ir(text: str, stem: Path | None, names: tuple[str, ...]) -> tuple[Any, tuple[int, ...]]:

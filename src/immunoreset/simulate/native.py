@@ -78,8 +78,9 @@ def call_lu_solve(typingctx, address, a, b):  # type: ignore[no-untyped-def]
         addr, av, bv = args
         ptr = ir.DoubleType().as_pointer()
         fn = builder.inttoptr(addr, ir.FunctionType(ir.VoidType(), [ptr, ptr]).as_pointer())
-        a = signature.args
-        builder.call(fn, [_data(context, builder, av, a[1]), _data(context, builder, bv, a[2])])
+        builder.call(
+            fn, [_data(context, builder, v, signature.args[i]) for i, v in ((1, av), (2, bv))]
+        )
         return context.get_dummy_value()
 
     return sig, codegen

@@ -11,7 +11,6 @@ algebra.
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from sympy.core.relational import Relational
 from immunoreset.export.decisions import Decision, SymbolicError, record, recording
 from immunoreset.export.symbolic import TIME, rates, symbolic, symbols
 from immunoreset.model.core import Model
+from immunoreset.simulate.machine_code import IrFunction, ir_double
 from immunoreset.simulate.sparsity import Colouring
 
 Gradient = dict[int, str]
@@ -32,26 +32,16 @@ _COMPARE = {"<": "olt", ">": "ogt", "<=": "ole", ">=": "oge", "==": "oeq", "!=":
 _ZERO, _ONE = "0.0", "1.0"
 
 
-class _Emitter:
+class _Emitter(IrFunction):
     """Straight-line LLVM IR for expressions over states ``y``, parameters ``p``, switch modes and
     time, with forward-mode derivatives with respect to the states (sparse: only states an
     expression depends on carry a derivative)."""
 
     def __init__(self, inputs: dict[str, tuple[str, int]]) -> None:
+        super().__init__()
         self.inputs = inputs
-        self.lines: list[str] = []
         self._values: dict[Any, str] = {}
         self._grads: dict[Any, Gradient] = {}
-
-    def op(self, text: str) -> str:
-        name = f"%v{len(self.lines)}"
-        self.lines.append(f"  {name} = {text}")
-        return name
-
-    @staticmethod
-    def const(x: Any) -> str:
-        bits = struct.unpack("<Q", struct.pack("<d", float(x)))[0]
-        return f"0x{bits:016X}"
 
     def call(self, fn: str, *args: str) -> str:
         return self.op(f"call double @{fn}(" + ", ".join(f"double {a}" for a in args) + ")")
@@ -66,10 +56,6 @@ class _Emitter:
 
     def select(self, cond: str, a: str, b: str) -> str:
         return a if a == b else self.op(f"select i1 {cond}, double {a}, double {b}")
-
-    def store(self, value: str, index: int) -> None:
-        ptr = self.op(f"getelementptr double, double* %out, i64 {index}")
-        self.lines.append(f"  store double {value}, double* {ptr}")
 
     # values ---------------------------------------------------------------------------------
     def boolean(self, c: Any) -> str:
@@ -96,13 +82,11 @@ class _Emitter:
 
     def _value(self, e: Any) -> str:
         if e.is_Number or isinstance(e, sp.NumberSymbol):
-            return self.const(e)
+            return ir_double(e)
         if e.is_Symbol:
             if e == TIME:
                 return "%t"
-            array, i = self.inputs[e.name]
-            ptr = self.op(f"getelementptr double, double* %{array}, i64 {i}")
-            return self.op(f"load double, double* {ptr}")
+            return self.load(*self.inputs[e.name])
         if isinstance(e, (sp.Add, sp.Mul)):
             word = "fadd" if isinstance(e, sp.Add) else "fmul"
             args = [self.value(a) for a in e.args]
@@ -296,7 +280,7 @@ def rhs_ir(model: Model, p: np.ndarray) -> tuple[str, list[Decision]]:
     decisions on parameters it rests on."""
     emit, dydt, decisions = _traced(model, p)
     for i, rate in enumerate(dydt):
-        emit.store(emit.value(rate), i)
+        emit.store(emit.value(rate), "out", i)
     return _function("rhs", emit), decisions
 
 
@@ -313,7 +297,7 @@ def outputs_ir(model: Model, p: np.ndarray, role: str) -> tuple[str, list[Decisi
             symbolic(getattr(model, role))(TIME, y, pp, out)
     emit = _Emitter(inputs)
     for i, value in enumerate(out):
-        emit.store(emit.value(sp.sympify(value)), i)
+        emit.store(emit.value(sp.sympify(value)), "out", i)
     return _function(role, emit), list(decisions)
 
 
@@ -325,5 +309,5 @@ def jacobian_ir(model: Model, p: np.ndarray, colouring: Colouring) -> tuple[str,
     for j in range(n):
         for i in colouring.row_idx[colouring.col_ptr[j] : colouring.col_ptr[j + 1]]:
             d = emit.grad(dydt[i]).get(j)
-            emit.store(d if d is not None else _ZERO, int(i) * n + j)
+            emit.store(d if d is not None else _ZERO, "out", int(i) * n + j)
     return _function("jac", emit), decisions
