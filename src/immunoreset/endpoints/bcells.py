@@ -50,7 +50,7 @@ def b_cells(table: pd.DataFrame, config: EndpointConfig) -> Part:
     rows: dict[int, dict] = {}
     for patient, patient_rows in Patients(table):
         times, counts = series(patient_rows, OBSERVABLE)
-        record = {"days": exact_series(times), "values": counts.tolist()}
+        record = {"days": exact_series(times), "values": counts}
         result = score_record(KEY, record, config, notes, f"patient {patient}")
         lowest, lowest_day = nadir(times, counts)
         row = {"b_cell_nadir": lowest, "b_cell_nadir_d": lowest_day}

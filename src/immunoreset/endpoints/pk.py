@@ -15,7 +15,7 @@ import pandas as pd
 
 from immunoreset.endpoints.config import EndpointConfig
 from immunoreset.endpoints.part import Column, Part, skipped
-from immunoreset.endpoints.scoring import exact, exact_series, outputs, score_record
+from immunoreset.endpoints.scoring import exact_series, outputs, score_record
 from immunoreset.endpoints.table import Patients, series
 from immunoreset.observables import unit_of
 
@@ -67,7 +67,7 @@ def car_kinetics(table: pd.DataFrame, config: EndpointConfig) -> Part:
         times, levels = series(patient_rows, observable)
         record = {
             "times_d": exact_series(times),
-            "levels": [exact(level) for level in levels.tolist()],
+            "levels": levels,
             "lloq": config.car_lloq,
             "options": {"auc_method": config.car_auc_method},
         }

@@ -5,14 +5,14 @@ call the registered instrument, so a simulated patient and a charted patient are
 same code. This module adds the configured fixed inputs to each record and turns an invalid record
 into a note instead of stopping the whole calculation. Scoring, not reading the table, is most of
 the cost of a large trial's endpoints, so it also lets a family score a repeated record once
-(:func:`score_record`) and hand long series to an instrument as the exact numbers it holds
-(:func:`exact`), converting the output times that all patients share once (:func:`exact_series`).
+(:func:`score_record`) and convert the output times that all patients share once
+(:func:`exact_series`); long series of levels go to an instrument as float arrays, which it decides
+as the exact numbers they stand for (:mod:`immunoreset.clinical.float_series`).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from immunoreset.clinical import InstrumentInputError, InstrumentResult, score
+from immunoreset.clinical.float_series import decimal_of
 from immunoreset.endpoints.config import EndpointConfig
 
 
@@ -80,18 +81,10 @@ def score_record(
     return outcome
 
 
-def exact(value: float) -> Decimal | float:
-    """``value`` as the Decimal an instrument makes of a float: ``Decimal(str(value))``.
-
-    pydantic makes the same Decimal of a float, more slowly, so families that give an instrument
-    long series convert them here. A non-finite float stays a float, for the instrument to reject
-    in its own words.
-    """
-    return Decimal(str(value)) if math.isfinite(value) else value
-
-
 def exact_series(values: np.ndarray) -> tuple[Decimal | float, ...]:
-    """:func:`exact` of each of ``values`` (floats), for the output times that patients share.
+    """``values`` (floats) as the Decimals an instrument makes of them
+    (:func:`~immunoreset.clinical.float_series.decimal_of`), for the output times that patients
+    share.
 
     The patients of a table usually have the same output times, so the last few distinct series
     are remembered (by their bytes: ``-0.0`` keeps its sign) and handed to every record as they
@@ -102,7 +95,7 @@ def exact_series(values: np.ndarray) -> tuple[Decimal | float, ...]:
 
 @functools.lru_cache(maxsize=8)
 def _exact_series(raw: bytes) -> tuple[Decimal | float, ...]:
-    return tuple(exact(value) for value in np.frombuffer(raw).tolist())
+    return tuple(decimal_of(value) for value in np.frombuffer(raw).tolist())
 
 
 def plain(value: Any) -> Any:

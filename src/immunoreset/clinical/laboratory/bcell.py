@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import Field, PlainValidator
 
 from immunoreset.clinical.core import (
@@ -34,7 +35,16 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import plain, timed_series
+from immunoreset.clinical.float_series import (
+    above,
+    at_least,
+    decimal_of,
+    finite_at_least_zero,
+    is_float_series,
+    plausible,
+    series_field,
+)
+from immunoreset.clinical.laboratory.measures import plain, timed_positions
 from immunoreset.clinical.units import QUANTITIES, implausible_text, is_plausible
 
 KEY = "b_cell_aplasia_reconstitution"
@@ -80,11 +90,13 @@ class BCellRecord(Record):
 
     ``samples`` (``[[day, value], ...]``) is the layout of the specification; ``days`` with
     ``values`` is the same series as two lists (one CSV cell each). Give one layout, not both.
+    ``values`` may be a float64 array (a simulated series), decided as the decimals of its floats
+    (:mod:`immunoreset.clinical.float_series`).
     """
 
     samples: tuple[tuple[Decimal, SampleValue], ...] | None = None
     days: tuple[Decimal, ...] | None = None
-    values: tuple[SampleValue, ...] | None = None
+    values: Annotated[tuple[SampleValue, ...] | None, series_field(finite_at_least_zero)] = None
     unit: Literal["cells_per_uL", "percent_of_lymphocytes"] = "cells_per_uL"
     aplasia_threshold: Threshold = Decimal("1.0")
     recovery_threshold: Threshold | None = None
@@ -142,8 +154,11 @@ def check_counts(levels: Sequence[Decimal], values_field: str) -> None:
             )
 
 
-def reconstitution_index(levels: Sequence[Decimal], onset: int, threshold: Decimal) -> int | None:
-    """First sample after ``onset`` at or above ``threshold`` and confirmed by the next sample."""
+def reconstitution_index(
+    levels: Sequence[Decimal] | Sequence[float], onset: int, threshold: Decimal | float
+) -> int | None:
+    """First sample after ``onset`` at or above ``threshold`` and confirmed by the next sample
+    (floats against a float cutoff, see :mod:`immunoreset.clinical.float_series`)."""
     return next(
         (
             i
@@ -154,33 +169,53 @@ def reconstitution_index(levels: Sequence[Decimal], onset: int, threshold: Decim
     )
 
 
+def float_levels(record: BCellRecord, values: np.ndarray) -> bool:
+    """Whether a float series passes the checks of :func:`check_percentages` or
+    :func:`check_counts` (which name the offending sample when it does not)."""
+    if record.unit == "percent_of_lymphocytes":
+        thresholds = (record.aplasia_threshold, record.recovery_threshold)
+        return all(t is None or t <= PERCENT_MAX for t in thresholds) and bool(
+            (values < above(PERCENT_MAX)).all()
+        )
+    return plausible(values, QUANTITIES["b_cells_per_uL"])
+
+
 def score(record: Mapping[str, Any] | BCellRecord) -> InstrumentResult:
     """Day of aplasia onset and of confirmed reconstitution, duration and censoring."""
     rec = parse_record(BCellRecord, record)
     days, values, days_field, values_field = sample_lists(rec)
     recovery = recovery_threshold(rec)
-    levels_in = [Decimal(0) if below_lloq(value) else value for value in values]
-    if rec.unit == "percent_of_lymphocytes":
-        check_percentages(rec, levels_in, values_field)
+    floats = is_float_series(values) and float_levels(rec, values)
+    if floats:
+        levels_in = values.tolist()
+        onset_below, recovered_at = at_least(rec.aplasia_threshold), at_least(recovery)
     else:
-        check_counts(levels_in, values_field)
-    series = timed_series(days, levels_in, days_field, values_field)
-    levels = [level for _, level in series]
+        if is_float_series(values):  # refused: the checks below name the sample
+            values = [decimal_of(value) for value in values.tolist()]
+        levels_in = [Decimal(0) if below_lloq(value) else value for value in values]
+        if rec.unit == "percent_of_lymphocytes":
+            check_percentages(rec, levels_in, values_field)
+        else:
+            check_counts(levels_in, values_field)
+        onset_below, recovered_at = rec.aplasia_threshold, recovery
+    positions = timed_positions(days, len(levels_in), days_field, values_field)
+    levels = [levels_in[i] for i in positions]
     options = {
         "unit": rec.unit,
         "aplasia_threshold": plain(rec.aplasia_threshold),
         "recovery_threshold": plain(recovery),
     }
-    components = {"samples_used": len(series), "below_lloq": sum(map(below_lloq, values))}
-    onset = next((i for i, level in enumerate(levels) if level < rec.aplasia_threshold), None)
+    lloq_count = 0 if floats else sum(map(below_lloq, values))
+    components = {"samples_used": len(positions), "below_lloq": lloq_count}
+    onset = next((i for i, level in enumerate(levels) if level < onset_below), None)
     if onset is None:
         outputs = dict.fromkeys(
             ("aplasia_onset_day", "reconstitution_day", "aplasia_duration_days", "censored")
         )
         return InstrumentResult(KEY, outputs, components, options=options)
-    found = reconstitution_index(levels, onset, recovery)
-    onset_day = series[onset][0]
-    end_day = series[-1 if found is None else found][0]
+    found = reconstitution_index(levels, onset, recovered_at)
+    onset_day = days[positions[onset]]
+    end_day = days[positions[-1 if found is None else found]]
     outputs = {
         "aplasia_onset_day": plain(onset_day),
         "reconstitution_day": None if found is None else plain(end_day),

@@ -9,9 +9,9 @@ values as plain numbers in results.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
-from operator import itemgetter
 from typing import TypeVar
 
 from immunoreset.clinical.core import InstrumentInputError, Record
@@ -38,25 +38,40 @@ def one_of_units(record: Record, field: str, alt_field: str, alt_per_unit: Decim
     return value if alt is None else alt / alt_per_unit
 
 
-def timed_series(
-    times: Sequence[Decimal], values: Sequence[V], times_field: str, values_field: str
-) -> list[tuple[Decimal, V]]:
-    """Pair timed samples, drop those before time 0 and sort them by time.
+def timed_positions(
+    times: Sequence[Decimal], n_values: int, times_field: str, values_field: str
+) -> Sequence[int]:
+    """Positions of the timed samples from time 0 on, in time order.
 
-    Errors name ``values_field`` when the two lists differ in length and ``times_field`` when a time
-    occurs twice (input order is otherwise irrelevant).
+    Errors name ``values_field`` when there are not as many values as times and ``times_field``
+    when a time occurs twice (input order is otherwise irrelevant). The sample times of a
+    population's simulated series are one shared tuple, so the positions of the last few tuples
+    are remembered.
     """
-    if len(times) != len(values):
+    if len(times) != n_values:
         raise InstrumentInputError(
-            values_field, len(values), f"as many entries as {times_field} ({len(times)})"
+            values_field, n_values, f"as many entries as {times_field} ({len(times)})"
         )
+    if isinstance(times, tuple):
+        return _positions(times, times_field)
+    return _positions.__wrapped__(times, times_field)
+
+
+@functools.lru_cache(maxsize=8)
+def _positions(times: Sequence[Decimal], times_field: str) -> tuple[int, ...]:
     if len(set(times)) < len(times):  # one set for a valid series; the loop names the repeat
         seen: set[Decimal] = set()
         for time in times:
             if time in seen:
                 raise InstrumentInputError(times_field, time, "each time at most once")
             seen.add(time)
-    return sorted(
-        ((time, value) for time, value in zip(times, values, strict=True) if time >= 0),
-        key=itemgetter(0),
-    )
+    return tuple(sorted((i for i, time in enumerate(times) if time >= 0), key=times.__getitem__))
+
+
+def timed_series(
+    times: Sequence[Decimal], values: Sequence[V], times_field: str, values_field: str
+) -> list[tuple[Decimal, V]]:
+    """Pair timed samples, drop those before time 0 and sort them by time (errors as
+    :func:`timed_positions`)."""
+    positions = timed_positions(times, len(values), times_field, values_field)
+    return [(times[i], values[i]) for i in positions]

@@ -33,6 +33,7 @@ from itertools import pairwise
 from statistics import linear_regression
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import Field
 
 from immunoreset.clinical.core import (
@@ -45,8 +46,16 @@ from immunoreset.clinical.core import (
     parse_record,
     register,
 )
-from immunoreset.clinical.laboratory.measures import plain, timed_series
-from immunoreset.clinical.units import lab
+from immunoreset.clinical.float_series import (
+    at_least,
+    decimal_of,
+    finite_at_least_zero,
+    is_float_series,
+    plausible,
+    series_field,
+)
+from immunoreset.clinical.laboratory.measures import plain, timed_positions
+from immunoreset.clinical.units import QUANTITIES, lab
 
 KEY = "car_pk_nca"
 SOURCE = (
@@ -70,11 +79,19 @@ class PkOptions(Record):
     auc_method: Literal["linear_up_log_down", "linear"] = "linear_up_log_down"
 
 
+def _plausible_levels(levels: np.ndarray) -> bool:
+    return finite_at_least_zero(levels) and plausible(levels, QUANTITIES["car_level"])
+
+
 class PkRecord(Record):
-    """Cellular-kinetic profile: sample times (days from infusion) and as many levels (>= 0)."""
+    """Cellular-kinetic profile: sample times (days from infusion) and as many levels (>= 0).
+
+    ``levels`` may be a float64 array (a simulated profile), decided as the decimals of its floats
+    (:mod:`immunoreset.clinical.float_series`).
+    """
 
     times_d: tuple[Decimal, ...]
-    levels: tuple[CarLevel, ...]
+    levels: Annotated[tuple[CarLevel, ...], series_field(_plausible_levels)]
     lloq: Annotated[CarLevel, Field(gt=0)] | None = None
     half_life_points: tuple[Decimal, ...] | None = None
     options: PkOptions = PkOptions()
@@ -147,31 +164,44 @@ def score(record: Mapping[str, Any] | PkRecord) -> InstrumentResult:
     """Cmax, Tmax, AUC0-28d, Clast, Tlast and (optionally) the terminal half-life."""
     rec = parse_record(PkRecord, record)
     method = rec.options.auc_method
-    series = timed_series(rec.times_d, rec.levels, "times_d", "levels")
-    quantified = {t: c for t, c in series if c > 0 and (rec.lloq is None or c >= rec.lloq)}
+    floats = is_float_series(rec.levels)
+    levels = rec.levels.tolist() if floats else rec.levels
+    exact = decimal_of if floats else Decimal
+    lloq = rec.lloq if rec.lloq is None or not floats else at_least(rec.lloq)
+    positions = timed_positions(rec.times_d, len(levels), "times_d", "levels")
+    quantified = [i for i in positions if levels[i] > 0 and (lloq is None or levels[i] >= lloq)]
     options = {"auc_method": method}
     if not quantified:
         return InstrumentResult(KEY, dict.fromkeys(OUTPUTS), options=options)
-    cmax = max(quantified.values())
-    tmax = min(t for t, c in quantified.items() if c == cmax)
-    tlast = max(quantified)
-    zero = Decimal(0)
-    profile = [(t, quantified.get(t, zero)) for t, _ in series]
+    highest = max(quantified, key=levels.__getitem__)  # the earliest of equal highest levels
+    last = quantified[-1]
+    tmax = rec.times_d[highest]
+    counted = set(quantified)
+    profile = []
+    for i in positions:
+        profile.append((rec.times_d[i], exact(levels[i]) if i in counted else Decimal(0)))
+        if rec.times_d[i] >= AUC_END_DAY:
+            break
     auc = auc_to(profile, AUC_END_DAY, method)
-    t_half, lambda_z = half_life(rec.half_life_points, quantified, tmax)
+    at = (
+        {rec.times_d[i]: exact(levels[i]) for i in quantified}
+        if rec.half_life_points is not None
+        else {}
+    )
+    t_half, lambda_z = half_life(rec.half_life_points, at, tmax)
     return InstrumentResult(
         instrument=KEY,
         outputs={
-            "cmax": float(cmax),
+            "cmax": float(levels[highest]),
             "tmax_d": plain(tmax),
             "auc_0_28d": auc,
             "auc_0_28d_method": None if auc is None else method,
-            "clast": float(quantified[tlast]),
-            "tlast_d": plain(tlast),
+            "clast": float(levels[last]),
+            "tlast_d": plain(rec.times_d[last]),
             "t_half_d": t_half,
         },
         components={
-            "samples_used": len(series),
+            "samples_used": len(positions),
             "quantifiable": len(quantified),
             "lambda_z": lambda_z,
         },
