@@ -20,11 +20,11 @@ libRoadRunner once more at ``--matched-tol`` (default 1e-8): speed at about the 
 accuracy (both errors are reported, so the match can be checked). The SciPy LSODA loop
 (``immunoreset.simulate.reference.solve_reference``: one patient at a time with the model's own
 right-hand side) runs in the same repeats. The engine is timed at each ``--patients`` N (100,000
-adds several minutes per repeat) in calls of at most 10,000 patients, as a population run
-simulates chunks; libRoadRunner and SciPy, linear in N, on subsamples; ratios are per patient,
-thread for thread. Repeats are interleaved. Peak memory: this process after the engine's first
-run at each N, which holds the outputs of one call (up to 10,000 x 731 x outputs doubles), and
-the largest libRoadRunner worker process.
+adds several minutes per repeat) in calls of at most 1,000 patients, as a population run
+simulates chunks (see ``ENGINE_CHUNK``); libRoadRunner and SciPy, linear in N, on subsamples;
+ratios are per patient, thread for thread. Repeats are interleaved. Peak memory: this process
+after the engine's first run at each N, which holds the outputs of one call (1,000 x 731 x
+outputs doubles), and the largest libRoadRunner worker process.
 Accuracy: each method's worst relative error on a subsample (SciPy's on its own) against a tight
 reference (the engine at rtol = atol = 1e-10; relative to max(|value|, 1e-6 x the output's
 largest value); outputs that stay exactly zero are reported by their largest absolute value
@@ -162,9 +162,13 @@ def _engine(s: Setting, ids: np.ndarray, settings: SolverSettings):
     return simulate(s.model, params, events, s.times, settings, s.t_start, ids, s.pattern)
 
 
-ENGINE_CHUNK = 10_000
-"""Patients per engine call when timing: a population run simulates chunks and keeps what it needs
-of each, so memory stays bounded at N = 100,000 (whose outputs would take 11 GB for Park 2025)."""
+ENGINE_CHUNK = 1_000
+"""Patients per engine call when timing, as a population run simulates them (``chunk_size``, default
+1,000), each chunk's outputs released before the next: memory stays bounded at N = 100,000 (whose
+outputs would take 11 GB for Park 2025). On a virtual machine that backs guest memory only when it
+is first touched (this project's: filling 111 MB of fresh memory took 1.5-1.8 s, of recycled
+memory 0.02 s), larger calls pay for fresh memory in the timing, which has nothing to do with the
+integrator; libRoadRunner's per-patient arrays are small and recycled."""
 
 
 def _time_engine(s: Setting, ids: np.ndarray, settings: SolverSettings, threads: int) -> float:
