@@ -12,11 +12,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypeVar
 
 from immunoreset.clinical.core import InstrumentInputError, Record
-
-V = TypeVar("V")
 
 
 def plain(value: Decimal) -> int | float:
@@ -66,12 +63,3 @@ def _positions(times: Sequence[Decimal], times_field: str) -> tuple[int, ...]:
                 raise InstrumentInputError(times_field, time, "each time at most once")
             seen.add(time)
     return tuple(sorted((i for i, time in enumerate(times) if time >= 0), key=times.__getitem__))
-
-
-def timed_series(
-    times: Sequence[Decimal], values: Sequence[V], times_field: str, values_field: str
-) -> list[tuple[Decimal, V]]:
-    """Pair timed samples, drop those before time 0 and sort them by time (errors as
-    :func:`timed_positions`)."""
-    positions = timed_positions(times, len(values), times_field, values_field)
-    return [(times[i], values[i]) for i in positions]
