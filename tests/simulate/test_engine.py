@@ -104,6 +104,17 @@ def test_max_steps_is_reported_not_raised() -> None:
     assert np.isnan(res.values[0, -1]).all()  # nothing invented past the failure
 
 
+def test_outputs_before_the_start_are_nan_and_the_rest_unchanged() -> None:
+    """Outputs asked for before the integration starts are not simulated; the others are the
+    outputs of the same run asked for from the start only (each output is written once)."""
+    params = _population(2)
+    t_out = np.arange(-3.0, 30.0)
+    early = simulate(MODEL, params, _events(params), t_out, t_start=0.0)
+    late = simulate(MODEL, params, _events(params), t_out[3:], t_start=0.0)
+    assert np.isnan(early.values[:, :3]).all()
+    np.testing.assert_array_equal(early.values[:, 3:], late.values)
+
+
 def test_output_times_must_increase() -> None:
     p = MODEL.typical_parameters()[None, :]
     with pytest.raises(ValueError, match="strictly increasing"):

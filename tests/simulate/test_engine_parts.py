@@ -16,6 +16,7 @@ from immunoreset.simulate.engine import BatchResult, SolverSettings, check_nonne
 from immunoreset.simulate.interpolate import hermite
 from immunoreset.simulate.kernels import kernel_for, model_function_addresses
 from immunoreset.simulate.lu_ir import compiled_lu
+from immunoreset.simulate.native import borrowed
 from immunoreset.simulate.sparsity import dense_colouring
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK
 from immunoreset.therapy.regimen import DosingEvents
@@ -281,3 +282,20 @@ def test_tiny_negative_outputs_become_zero_larger_ones_fail() -> None:
     assert res.status[1] == NEGATIVE_OUTPUT
     assert np.isnan(res.values[1, 2:, 0]).all() and res.values[1, 1, 0] == 1.0
     assert "b_cells_blood = -0.005 cells/uL at day 2" in res.status_message(1)
+
+
+@numba.njit
+def _through_a_borrowed_view(a):  # type: ignore[no-untyped-def]
+    view = borrowed(a)
+    view[0, 0] = -1.0
+    return view.shape, view.strides, view.sum()
+
+
+def test_a_borrowed_view_is_the_same_array_without_its_reference() -> None:
+    """The integrator's borrowed views (:func:`.native.borrowed`) see and change the data of the
+    array they view, with its shape and strides (here a strided slice)."""
+    base = np.arange(24.0).reshape(4, 6)
+    part = base[1:, ::2]
+    shape, strides, total = _through_a_borrowed_view(part)
+    assert shape == part.shape and strides == part.strides
+    assert base[1, 0] == -1.0 and total == part.sum()

@@ -140,26 +140,32 @@ def check_nonnegative(result: BatchResult, rtol: float, atol: float) -> None:
     ``NEGATIVE_OUTPUT``, a detail naming the output, value and day, and NaN from that time on.
     """
     values = result.values
+    if values.size == 0:
+        return
+    # The lowest value of every (patient, output) in one pass over the outputs (NaN ignored), so
+    # only the outputs that go negative are looked at one by one.
+    lowest = np.fmin.reduce(values, axis=1)
     for j, name in enumerate(result.observables):
         if not OBSERVABLES[name].nonnegative:
             continue
-        v = values[:, :, j]
-        with np.errstate(invalid="ignore"):
-            negative = v < 0.0
-        if not negative.any():
+        rows = np.flatnonzero(lowest[:, j] < 0.0)
+        if not len(rows):
             continue
-        scale = np.nanmax(np.abs(np.where(np.isfinite(v), v, 0.0)), axis=1)
-        tol = atol + rtol * scale
-        for i in np.flatnonzero(negative.any(axis=1)):
-            bad = negative[i] & (v[i] < -tol[i])
-            v[i, negative[i] & ~bad] = 0.0
+        v = values[:, :, j]
+        for i in rows:
+            finite = np.isfinite(v[i])
+            scale = np.max(np.abs(np.where(finite, v[i], 0.0)))
+            tol = atol + rtol * scale
+            negative = v[i] < 0.0
+            bad = negative & (v[i] < -tol)
+            v[i, negative & ~bad] = 0.0
             if bad.any() and result.status[i] == OK:
                 first = int(np.argmax(bad))
                 result.status[i] = NEGATIVE_OUTPUT
                 result.stats[i, 3] = result.times[first]
                 result.details[int(i)] = (
                     f"{name} = {v[i, first]:.6g} {OBSERVABLES[name].unit} at day "
-                    f"{result.times[first]:.6g} (tolerance {tol[i]:.3g})"
+                    f"{result.times[first]:.6g} (tolerance {tol:.3g})"
                 )
                 values[i, first:, :] = np.nan
 

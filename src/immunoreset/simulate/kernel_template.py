@@ -29,7 +29,7 @@ from immunoreset.simulate import controller as _ctl
 from immunoreset.simulate import interpolate as _interp
 from immunoreset.simulate import linalg, rodas4
 from immunoreset.simulate import status as _st
-from immunoreset.simulate.native import call_compiled, call_lu_factor, call_lu_solve
+from immunoreset.simulate.native import borrowed, call_compiled, call_lu_factor, call_lu_solve
 
 _dose = _initial_state = None  # @bind-model
 
@@ -338,33 +338,41 @@ def solve_patient(
     """
     n = y0.shape[0]
     n_obs = out.shape[1]
-    y = y0.copy()
-    ynew = np.empty(n)
-    err = np.empty(n)
-    work = np.empty(n)
-    f0 = np.empty(n)
-    f1 = np.empty(n)
-    dfdt = np.empty(n)
-    ytmp = np.empty(n)
-    ftmp = np.empty(n)
-    yint = np.empty(n)
-    scale = np.empty(n)
-    jac = np.zeros((n, n))
-    lu = np.empty((n, n))
-    piv = np.empty(n, dtype=np.int64)
+    # Work arrays are rows of a few owners; the loop sees them, and the arguments, as borrowed
+    # views (see :func:`.native.borrowed`), so passing them to the helpers counts no references.
+    # The owners stay alive to the end of this function (``keep_alive``).
+    vectors = np.empty((11, n))
+    matrices = np.zeros((2, n, n))
+    indices = np.empty((5, n * n + 1), dtype=np.int64)
+    stages = np.empty((_N_STAGES, n))
+    switches = np.zeros((2, n_switch))
+    observed = np.empty(n_obs)
+    y, ynew, err = borrowed(vectors[0]), borrowed(vectors[1]), borrowed(vectors[2])
+    work, f0, f1 = borrowed(vectors[3]), borrowed(vectors[4]), borrowed(vectors[5])
+    dfdt, ytmp, ftmp = borrowed(vectors[6]), borrowed(vectors[7]), borrowed(vectors[8])
+    yint, scale = borrowed(vectors[9]), borrowed(vectors[10])
+    jac, lu = borrowed(matrices[0]), borrowed(matrices[1])
+    piv = borrowed(indices[0, :n])
     nz = (
-        np.empty(n + 1, dtype=np.int64),
-        np.empty(n * n, dtype=np.int64),
-        np.empty(n + 1, dtype=np.int64),
-        np.empty(n * n, dtype=np.int64),
+        borrowed(indices[1, : n + 1]),
+        borrowed(indices[2, : n * n]),
+        borrowed(indices[3, : n + 1]),
+        borrowed(indices[4, : n * n]),
     )
-    k = np.empty((_N_STAGES, n))
-    mode = np.zeros(n_switch)
-    g = np.zeros(n_switch)
-    obs_row = np.empty(n_obs)
-    for i in range(out.shape[0]):
-        for j in range(n_obs):
-            out[i, j] = np.nan
+    k = borrowed(stages)
+    mode, g = borrowed(switches[0]), borrowed(switches[1])
+    obs_row = borrowed(observed)
+    p, atol, ev_t, ev_input = borrowed(p), borrowed(atol), borrowed(ev_t), borrowed(ev_input)
+    ev_amount, t_out, out, stats = (
+        borrowed(ev_amount),
+        borrowed(t_out),
+        borrowed(out),
+        borrowed(stats),
+    )
+    colour_ptr, colour_cols = borrowed(colour_ptr), borrowed(colour_cols)
+    col_ptr, row_idx = borrowed(col_ptr), borrowed(row_idx)
+    for i in range(n):
+        y[i] = y0[i]
     t_end = t_out[-1]
     t = t_start
     i_out = 0
@@ -378,8 +386,10 @@ def solve_patient(
     h = h_init
     status = _OK
     n_ev = ev_t.shape[0]
-    # Outputs requested before the first integration time see the initial state.
+    # Outputs requested before the first integration time are not simulated (NaN).
     while i_out < t_out.shape[0] and t_out[i_out] < t_start:
+        for j in range(n_obs):
+            out[i_out, j] = np.nan
         i_out += 1
     while True:
         # Apply every dosing event due now, then refresh the switch modes.
@@ -466,12 +476,22 @@ def solve_patient(
             break
         if not new_segment and t < seg_end:
             break
+    # Outputs after a failure are NaN (each output is written once, in time order).
+    for i in range(i_out, out.shape[0]):
+        for j in range(n_obs):
+            out[i, j] = np.nan
     stats[0] = n_acc
     stats[1] = n_rej
     stats[2] = n_flip
     stats[3] = t
     stats[4] = last_switch
+    keep_alive(vectors, matrices, indices, stages, switches, observed)
     return status
+
+
+@numba.njit
+def keep_alive(*owners) -> None:
+    """A last use of the owners of borrowed views, so that they are freed only after it."""
 
 
 @numba.njit(cache=True, nogil=True)
