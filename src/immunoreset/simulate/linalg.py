@@ -175,7 +175,11 @@ def static_factor(
 ) -> bool:
     """Factorise ``shift * I - jac`` into ``a`` by the plan; False if a diagonal pivot fails the
     threshold test in the scales ``scale`` (or is zero or not finite), in which case ``a`` is
-    spoiled and the caller factorises with :func:`pivoting_factor` instead."""
+    spoiled and the caller factorises with :func:`pivoting_factor` instead.
+
+    The diagonal of ``a`` holds the reciprocal of each pivot, which the factorisation computes
+    anyway: :func:`static_solve` multiplies by it, so its back substitution, a chain of dependent
+    operations, has no division in the chain (a tenth of a Park 2025 patient's time)."""
     for q in range(entry_rows.shape[0]):
         a[entry_rows[q], entry_cols[q]] = -jac[entry_rows[q], entry_cols[q]]
     for q in range(fill_rows.shape[0]):
@@ -192,6 +196,7 @@ def static_factor(
         if not (abs(d) >= THRESHOLD * big * scale[p] and d != 0.0 and math.isfinite(d)):
             return False
         inv = 1.0 / d
+        a[p, p] = inv
         for q in range(lptr[k], lptr[k + 1]):
             i = lidx[q]
             f = a[i, p] * inv
@@ -212,7 +217,8 @@ def static_solve(
     uidx: np.ndarray,
     b: np.ndarray,
 ) -> None:
-    """Solve ``A x = b`` in place with the factors from :func:`static_factor`."""
+    """Solve ``A x = b`` in place with the factors from :func:`static_factor` (pivot
+    reciprocals on the diagonal)."""
     n = order.shape[0]
     for k in range(n):
         p = order[k]
@@ -227,7 +233,7 @@ def static_solve(
         for q in range(uptr[k], uptr[k + 1]):
             j = uidx[q]
             s -= a[p, j] * b[j]
-        b[p] = s / a[p, p]
+        b[p] = s * a[p, p]
 
 
 def pivoting_factor(

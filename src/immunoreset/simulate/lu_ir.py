@@ -77,6 +77,7 @@ def _factor_ir(plan: LuPlan) -> str:
     n = len(plan.order)
     fn = IrFunction()
     val: dict[tuple[int, int], str] = {}
+    reciprocal: dict[int, str] = {}
     for r, c in zip(plan.entry_rows.tolist(), plan.entry_cols.tolist(), strict=True):
         val[r, c] = fn.op(f"fneg double {fn.load('jac', r * n + c)}")
     for r, c in zip(plan.fill_rows.tolist(), plan.fill_cols.tolist(), strict=True):
@@ -90,6 +91,7 @@ def _factor_ir(plan: LuPlan) -> str:
         fn.lines.append(f"  br i1 {ok}, label %pivot{k}, label %fail")
         fn.lines.append(f"pivot{k}:")
         inv = fn.op(f"fdiv double 1.0, {d}")
+        reciprocal[p] = inv
         for i in rows:
             f = val[i, p] = fn.op(f"fmul double {val[i, p]}, {inv}")
             for j in cols:
@@ -97,7 +99,8 @@ def _factor_ir(plan: LuPlan) -> str:
                 val[i, j] = fn.op(f"fsub double {val[i, j]}, {product}")
     for k, p in enumerate(plan.order.tolist()):
         rows, cols = _columns(plan, k)
-        for i, j in [(p, p), *((i, p) for i in rows), *((p, j) for j in cols)]:
+        fn.store(reciprocal[p], "a", p * n + p)
+        for i, j in [*((i, p) for i in rows), *((p, j) for j in cols)]:
             fn.store(val[i, j], "a", i * n + j)
     return (
         "define i32 @lu_factor(double* noalias nocapture readonly %jac, double %shift, "
@@ -142,7 +145,7 @@ def _solve_ir(plan: LuPlan) -> str:
         for j in cols:
             entry = fn.load("a", p * n + j)
             s = fn.op(f"fsub double {s}, {fn.op(f'fmul double {entry}, {b[j]}')}")
-        b[p] = fn.op(f"fdiv double {s}, {fn.load('a', p * n + p)}")
+        b[p] = fn.op(f"fmul double {s}, {fn.load('a', p * n + p)}")
     for i in range(n):
         fn.store(b[i], "b", i)
     return (
