@@ -114,9 +114,9 @@ def rodas_step(
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
 
     The iteration matrix is factorised by the planned sparse LU (``plan``: the addresses of its
-    generated factorisation and solve, see :mod:`.lu_ir`; ``scale`` holds the error test's weight
-    of each state); if a diagonal pivot is too small for it, by the pivoting LU (work lists in
-    ``nz``)."""
+    generated factorisation and solve, see :mod:`.lu_ir`; ``scale`` holds the reciprocal of the
+    error test's weight of each state); if a diagonal pivot is too small for it, by the pivoting
+    LU (work lists in ``nz``)."""
     n = y.shape[0]
     inv_hg = 1.0 / (h * _GAMMA)
     factor_address, solve_address = plan
@@ -429,7 +429,7 @@ def solve_patient(
                      row_idx, jac_address)  # fmt: skip
             time_derivative(t, y, p, mode, fns, f0, autonomous, dfdt, ftmp)
             for i in range(n):
-                scale[i] = atol[i] + rtol * abs(y[i])
+                scale[i] = 1.0 / (atol[i] + rtol * abs(y[i]))
             status, h, en, rej = attempt_step(
                 t, y, p, mode, fns, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej,
                 ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp,

@@ -162,7 +162,7 @@ def static_factor(
     a: np.ndarray,
     jac: np.ndarray,
     shift: float,
-    scale: np.ndarray,
+    inv_scale: np.ndarray,
     order: np.ndarray,
     lptr: np.ndarray,
     lidx: np.ndarray,
@@ -174,8 +174,10 @@ def static_factor(
     fill_cols: np.ndarray,
 ) -> bool:
     """Factorise ``shift * I - jac`` into ``a`` by the plan; False if a diagonal pivot fails the
-    threshold test in the scales ``scale`` (or is zero or not finite), in which case ``a`` is
-    spoiled and the caller factorises with :func:`pivoting_factor` instead.
+    threshold test in the scales ``1 / inv_scale`` (or is zero or not finite), in which case ``a``
+    is spoiled and the caller factorises with :func:`pivoting_factor` instead. The scales come as
+    reciprocals, computed once per step, so the test multiplies instead of dividing once per entry
+    below a pivot.
 
     The diagonal of ``a`` holds the reciprocal of each pivot, which the factorisation computes
     anyway: :func:`static_solve` multiplies by it, so its back substitution, a chain of dependent
@@ -192,8 +194,8 @@ def static_factor(
         big = 0.0
         for q in range(lptr[k], lptr[k + 1]):
             i = lidx[q]
-            big = max(big, abs(a[i, p]) / scale[i])
-        if not (abs(d) >= THRESHOLD * big * scale[p] and d != 0.0 and math.isfinite(d)):
+            big = max(big, abs(a[i, p]) * inv_scale[i])
+        if not (abs(d) * inv_scale[p] >= THRESHOLD * big and d != 0.0 and math.isfinite(d)):
             return False
         inv = 1.0 / d
         a[p, p] = inv

@@ -31,7 +31,7 @@ _ZERO = "0.0"
 
 @dataclass(frozen=True)
 class CompiledLu:
-    """Addresses of ``int lu_factor(double *jac, double shift, double *scale, double *a)`` (1 if
+    """Addresses of ``int lu_factor(double *jac, double shift, double *inv_scale, double *a)`` (1 if
     every planned pivot passed, else 0 and ``a`` untouched) and ``void lu_solve(double *a, double
     *b)``, which take the same arguments as :func:`.linalg.static_factor` and
     :func:`.linalg.static_solve` (``jac`` and ``a`` dense row-major ``n x n``)."""
@@ -111,19 +111,20 @@ def _factor_ir(plan: LuPlan) -> str:
 
 def _pivot_passes(fn: IrFunction, pivot: str, p: int, below: list[tuple[int, str]]) -> str:
     """The threshold test of :func:`.linalg.static_factor` on ``pivot`` (state ``p``) against the
-    entries ``below`` it (state, value), in the states' scales; false for a zero or non-finite
+    entries ``below`` it (state, value), in the states' scales (``scale`` holds their
+    reciprocals); false for a zero or non-finite
     pivot and for a NaN below it."""
     big, nan = _ZERO, "false"
     for i, value in below:
         size = fn.op(f"call double @llvm.fabs.f64(double {value})")
-        q = fn.op(f"fdiv double {size}, {fn.load('scale', i)}")
+        q = fn.op(f"fmul double {size}, {fn.load('scale', i)}")
         nan = fn.op(f"or i1 {nan}, {fn.op(f'fcmp uno double {q}, 0.0')}")
         larger = fn.op(f"fcmp ogt double {q}, {big}")
         big = fn.op(f"select i1 {larger}, double {q}, double {big}")
     bound = fn.op(f"fmul double {ir_double(THRESHOLD)}, {big}")
-    bound = fn.op(f"fmul double {bound}, {fn.load('scale', p)}")
     size = fn.op(f"call double @llvm.fabs.f64(double {pivot})")
-    ok = fn.op(f"fcmp oge double {size}, {bound}")
+    scaled = fn.op(f"fmul double {size}, {fn.load('scale', p)}")
+    ok = fn.op(f"fcmp oge double {scaled}, {bound}")
     ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {pivot}, 0.0')}")
     ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {size}, 0x7FF0000000000000')}")
     return fn.op(f"and i1 {ok}, {fn.op(f'xor i1 {nan}, true')}")
