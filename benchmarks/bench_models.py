@@ -8,6 +8,9 @@ Both models simulate their SLE population of the Erlangen product (1e6 CAR+ cell
 standard lymphodepletion; between-patient variability on; 730 days, daily outputs; default
 tolerances rtol = atol = 1e-6) through the same engine. The two are timed in interleaved repeats
 (Park, integrated, Park, ...) so a change in machine load affects both; the ratio is of the medians.
+Each timing is preceded by touching twice the memory of its outputs (:mod:`vm_memory`: on this
+project's virtual machine fresh memory otherwise costs the integrated model, with 52 daily
+outputs, up to a millisecond per patient, which has nothing to do with the model).
 The integrated model's population of ``--population`` patients is then run once to count failed
 integrations (the model's acceptance asks for none in 10,000). Results go to
 ``benchmarks/results/models.json``.
@@ -29,6 +32,7 @@ import numpy as np
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.load import load_scenario
 from immunoreset.simulate.engine import simulate
+from vm_memory import touch
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = {
@@ -47,6 +51,7 @@ def _inputs(model: str, n: int, seed: int = 1):
 def _run(inputs, ids: np.ndarray) -> tuple[float, int, float]:
     """Seconds, failed patients and mean accepted steps for patients ``ids``."""
     params = inputs.parameters(ids)
+    touch(2 * len(ids) * len(inputs.times) * len(inputs.model.observables))
     t0 = time.perf_counter()
     res = simulate(
         inputs.model, params, inputs.events(params), inputs.times, inputs.settings,

@@ -59,6 +59,7 @@ from immunoreset.scenario.load import load_scenario
 from immunoreset.simulate.engine import SolverSettings, simulate
 from immunoreset.simulate.reference import solve_reference
 from immunoreset.therapy.regimen import DosingEvents
+from vm_memory import touch
 
 OUT = Path(__file__).parent / "results"
 INTEGRATED_SCENARIO = (
@@ -173,11 +174,10 @@ integrator; libRoadRunner's per-patient arrays are small and recycled. Each timi
 
 
 def _touch_memory(s: Setting, patients: int) -> None:
-    """Fill and release twice the memory of one engine call's outputs, so that the call that
-    follows gets pages the virtual machine has already backed (see :data:`ENGINE_CHUNK`): memory a
-    process released seconds earlier, while other methods ran, may have gone back to the host."""
-    block = np.ones(2 * patients * len(s.times) * len(s.model.observables))
-    del block
+    """Fill and release twice the memory of one engine call's outputs (:func:`vm_memory.touch`,
+    see :data:`ENGINE_CHUNK`): memory a process released seconds earlier, while other methods ran,
+    may have gone back to the host."""
+    touch(2 * patients * len(s.times) * len(s.model.observables))
 
 
 def _time_engine(s: Setting, ids: np.ndarray, settings: SolverSettings, threads: int) -> float:
