@@ -108,19 +108,19 @@ def time_derivative(t, y, p, mode, fns, f0, autonomous, dfdt, ftmp):
 
 @numba.njit
 def rodas_step(
-    t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
+    t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, inv_scale, k,
     ytmp, ftmp,
 ):  # fmt: skip
     """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
 
     The iteration matrix is factorised by the planned sparse LU (``plan``: the addresses of its
-    generated factorisation and solve, see :mod:`.lu_ir`; ``scale`` holds the reciprocal of the
-    error test's weight of each state); if a diagonal pivot is too small for it, by the pivoting
+    generated factorisation and solve, see :mod:`.lu_ir`; ``inv_scale`` holds the reciprocal of
+    the error test's weight of each state); if a diagonal pivot is too small for it, by the pivoting
     LU (work lists in ``nz``)."""
     n = y.shape[0]
     inv_hg = 1.0 / (h * _GAMMA)
     factor_address, solve_address = plan
-    static = call_lu_factor(factor_address, jac, inv_hg, scale, lu)
+    static = call_lu_factor(factor_address, jac, inv_hg, inv_scale, lu)
     lptr, lidx, uptr, uidx = nz
     if not static:
         for i in range(n):
@@ -176,7 +176,7 @@ def all_finite(v) -> bool:
 
 @numba.njit
 def attempt_step(t, y, p, mode, fns, f0, dfdt, jac, h, rtol, atol, budget, ynew, err, work,
-                 lu, piv, nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
+                 lu, piv, nz, plan, inv_scale, k, ytmp, ftmp):  # fmt: skip
     """Try steps from ``(t, y)`` until one passes the error test, shrinking ``h`` as needed.
 
     A singular iteration matrix halves the step (up to ``MAX_SINGULAR_RETRIES`` times in a row);
@@ -190,7 +190,7 @@ def attempt_step(t, y, p, mode, fns, f0, dfdt, jac, h, rtol, atol, budget, ynew,
         if n_rej >= budget:
             return _MAX_STEPS, h, math.inf, n_rej
         if not rodas_step(t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv,
-                          nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
+                          nz, plan, inv_scale, k, ytmp, ftmp):  # fmt: skip
             n_singular += 1
             n_rej += 1
             if n_singular > _MAX_SINGULAR_RETRIES:
@@ -233,7 +233,7 @@ def set_modes(t, y, p, mode, fns, g) -> None:
 
 @numba.njit
 def locate_switch(
-    t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, scale, k,
+    t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, inv_scale, k,
     ytmp, ftmp, g,
 ):  # fmt: skip
     """Earliest switch crossing inside the accepted step ``[t, t + h]``.
@@ -255,7 +255,7 @@ def locate_switch(
         if not (lo + 0.01 * width < mid < hi - 0.01 * width):
             mid = 0.5 * (lo + hi)
         if not rodas_step(t, y, p, mode, fns, f0, dfdt, jac, mid, ynew, err, work, lu, piv,
-                          nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
+                          nz, plan, inv_scale, k, ytmp, ftmp):  # fmt: skip
             return False, hi, which
         f_mid, w_mid = crossing(t + mid, ynew, p, mode, fns, g)
         if f_mid > 0.0:
@@ -271,7 +271,7 @@ def locate_switch(
         if hi - lo > 0.5 * width:  # slow progress: fall back to a bisection step
             mid = 0.5 * (lo + hi)
             if not rodas_step(t, y, p, mode, fns, f0, dfdt, jac, mid, ynew, err, work, lu,
-                              piv, nz, plan, scale, k, ytmp, ftmp):  # fmt: skip
+                              piv, nz, plan, inv_scale, k, ytmp, ftmp):  # fmt: skip
                 return False, hi, which
             f_mid, w_mid = crossing(t + mid, ynew, p, mode, fns, g)
             if f_mid > 0.0:
@@ -279,7 +279,7 @@ def locate_switch(
             else:
                 lo, f_lo = mid, f_mid
     ok = rodas_step(t, y, p, mode, fns, f0, dfdt, jac, hi, ynew, err, work, lu, piv, nz,
-                    plan, scale, k, ytmp, ftmp)  # fmt: skip
+                    plan, inv_scale, k, ytmp, ftmp)  # fmt: skip
     return ok, hi, which
 
 
@@ -343,21 +343,22 @@ def solve_patient(
     # The owners stay alive to the end of this function (``keep_alive``).
     vectors = np.empty((11, n))
     matrices = np.zeros((2, n, n))
-    indices = np.empty((5, n * n + 1), dtype=np.int64)
+    short_indices = np.empty((3, n + 1), dtype=np.int64)
+    long_indices = np.empty((2, n * n), dtype=np.int64)
     stages = np.empty((_N_STAGES, n))
     switches = np.zeros((2, n_switch))
     observed = np.empty(n_obs)
     y, ynew, err = borrowed(vectors[0]), borrowed(vectors[1]), borrowed(vectors[2])
     work, f0, f1 = borrowed(vectors[3]), borrowed(vectors[4]), borrowed(vectors[5])
     dfdt, ytmp, ftmp = borrowed(vectors[6]), borrowed(vectors[7]), borrowed(vectors[8])
-    yint, scale = borrowed(vectors[9]), borrowed(vectors[10])
+    yint, inv_scale = borrowed(vectors[9]), borrowed(vectors[10])
     jac, lu = borrowed(matrices[0]), borrowed(matrices[1])
-    piv = borrowed(indices[0, :n])
+    piv = borrowed(short_indices[0, :n])
     nz = (
-        borrowed(indices[1, : n + 1]),
-        borrowed(indices[2, : n * n]),
-        borrowed(indices[3, : n + 1]),
-        borrowed(indices[4, : n * n]),
+        borrowed(short_indices[1]),
+        borrowed(long_indices[0]),
+        borrowed(short_indices[2]),
+        borrowed(long_indices[1]),
     )
     k = borrowed(stages)
     mode, g = borrowed(switches[0]), borrowed(switches[1])
@@ -429,10 +430,10 @@ def solve_patient(
                      row_idx, jac_address)  # fmt: skip
             time_derivative(t, y, p, mode, fns, f0, autonomous, dfdt, ftmp)
             for i in range(n):
-                scale[i] = 1.0 / (atol[i] + rtol * abs(y[i]))
+                inv_scale[i] = 1.0 / (atol[i] + rtol * abs(y[i]))
             status, h, en, rej = attempt_step(
                 t, y, p, mode, fns, f0, dfdt, jac, h, rtol, atol, max_steps - n_acc - n_rej,
-                ynew, err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
+                ynew, err, work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
             )  # fmt: skip
             n_rej += rej
             if status != _OK:
@@ -442,7 +443,7 @@ def solve_patient(
                 t_new = seg_end  # land exactly on an event or the end, never a rounding short
             if mismatch(t_new, ynew, p, mode, fns, g):
                 ok, h_cross, which = locate_switch(t, y, p, mode, fns, f0, dfdt, jac, h, ynew,
-                                                   err, work, lu, piv, nz, plan, scale, k, ytmp, ftmp,
+                                                   err, work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
                                                    g)  # fmt: skip
                 if not ok:
                     status = _SINGULAR
@@ -485,7 +486,7 @@ def solve_patient(
     stats[2] = n_flip
     stats[3] = t
     stats[4] = last_switch
-    keep_alive(vectors, matrices, indices, stages, switches, observed)
+    keep_alive(vectors, matrices, short_indices, long_indices, stages, switches, observed)
     return status
 
 

@@ -104,26 +104,25 @@ def _factor_ir(plan: LuPlan) -> str:
             fn.store(val[i, j], "a", i * n + j)
     return (
         "define i32 @lu_factor(double* noalias nocapture readonly %jac, double %shift, "
-        "double* noalias nocapture readonly %scale, double* noalias nocapture %a) {\n"
+        "double* noalias nocapture readonly %inv_scale, double* noalias nocapture %a) {\n"
         "entry:\n" + "\n".join(fn.lines) + "\n  ret i32 1\nfail:\n  ret i32 0\n}\n"
     )
 
 
 def _pivot_passes(fn: IrFunction, pivot: str, p: int, below: list[tuple[int, str]]) -> str:
     """The threshold test of :func:`.linalg.static_factor` on ``pivot`` (state ``p``) against the
-    entries ``below`` it (state, value), in the states' scales (``scale`` holds their
-    reciprocals); false for a zero or non-finite
-    pivot and for a NaN below it."""
+    entries ``below`` it (state, value), in the states' scales (``inv_scale`` holds their
+    reciprocals); false for a zero or non-finite pivot and for a NaN below it."""
     big, nan = _ZERO, "false"
     for i, value in below:
         size = fn.op(f"call double @llvm.fabs.f64(double {value})")
-        q = fn.op(f"fmul double {size}, {fn.load('scale', i)}")
+        q = fn.op(f"fmul double {size}, {fn.load('inv_scale', i)}")
         nan = fn.op(f"or i1 {nan}, {fn.op(f'fcmp uno double {q}, 0.0')}")
         larger = fn.op(f"fcmp ogt double {q}, {big}")
         big = fn.op(f"select i1 {larger}, double {q}, double {big}")
     bound = fn.op(f"fmul double {ir_double(THRESHOLD)}, {big}")
     size = fn.op(f"call double @llvm.fabs.f64(double {pivot})")
-    scaled = fn.op(f"fmul double {size}, {fn.load('scale', p)}")
+    scaled = fn.op(f"fmul double {size}, {fn.load('inv_scale', p)}")
     ok = fn.op(f"fcmp oge double {scaled}, {bound}")
     ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {pivot}, 0.0')}")
     ok = fn.op(f"and i1 {ok}, {fn.op(f'fcmp one double {size}, 0x7FF0000000000000')}")
