@@ -155,3 +155,15 @@ def test_in_memory_result_equals_the_run_directory(scenario, tmp_path):
     pd.testing.assert_frame_equal(memory.patients, disk.patients)
     written = memory.write(tmp_path / "written", plots=False)
     pd.testing.assert_frame_equal(read_run(written).trajectories, memory.trajectories)
+
+
+def test_run_takes_a_scenario_file_path(examples_dir: Path) -> None:
+    """``run`` loads a path as ``load_scenario`` does (same result), and a missing file is named."""
+    from immunoreset.scenario.load import ScenarioError, load_scenario
+
+    path = examples_dir / "park2025_sle_typical.yaml"
+    by_path = run(str(path)).trajectories
+    by_scenario = run(load_scenario(path)).trajectories
+    pd.testing.assert_frame_equal(by_path, by_scenario)
+    with pytest.raises(ScenarioError, match=r"no_such\.yaml"):
+        run(examples_dir / "no_such.yaml")

@@ -42,7 +42,7 @@ from immunoreset.runs.tables import (
     units_of_schema,
     with_units,
 )
-from immunoreset.scenario.load import scenario_from_text
+from immunoreset.scenario.load import load_scenario, scenario_from_text
 from immunoreset.scenario.schema import Scenario
 from immunoreset.simulate.engine import BatchResult, simulate
 
@@ -97,17 +97,22 @@ def scored_chunks(inputs: RunInputs, skip: set[int] | frozenset[int] = frozenset
             yield chunk_tables(inputs, index, batch)
 
 
-def run(scenario: Scenario, progress: Progress | None = None, threads: int | None = None) -> Result:
-    """Simulate ``scenario`` in memory and return its :class:`Result` (nothing is written).
+def run(
+    scenario: Scenario | str | Path, progress: Progress | None = None, threads: int | None = None
+) -> Result:
+    """Simulate ``scenario`` (a scenario, or the path of a scenario file) in memory and return its
+    :class:`Result` (nothing is written).
 
     Example::
 
         import immunoreset as ir
-        result = ir.run(ir.load_scenario("examples/park2025_sle_typical.yaml"))
+        result = ir.run("examples/park2025_sle_typical.yaml")
         result.trajectories.head()
     """
     from immunoreset.runs.result import Result
 
+    if isinstance(scenario, str | Path):
+        scenario = load_scenario(scenario)
     set_threads(threads)
     inputs = prepare(scenario)
     keep = inputs.output_index()
