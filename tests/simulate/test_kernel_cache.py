@@ -16,9 +16,9 @@ from immunoreset.simulate import kernels
 CHILD = """
 import json, sys
 import immunoreset as ir
-from immunoreset.simulate.kernels import kernel_for
+from immunoreset.simulate.kernels import lanes_kernel_for
 result = ir.run(ir.load_scenario(sys.argv[1]))
-stats = kernel_for(ir.get_model("stein2019")).solve_batch.stats
+stats = lanes_kernel_for(ir.get_model("stein2019")).solve_batch_lanes.stats
 print(json.dumps({"hits": sum(stats.cache_hits.values()), "misses": sum(stats.cache_misses.values()),
                   "failed": result.n_failed}))
 """
@@ -36,7 +36,8 @@ def test_cache_key_covers_code_and_parameter_tables() -> None:
 
 @pytest.mark.slow
 def test_second_process_loads_the_cached_integrator(examples_dir: Path, tmp_path: Path) -> None:
-    """A fresh cache folder: the first process compiles and stores; the next one only loads."""
+    """A fresh cache folder: the first process compiles and stores; the next one only loads (the
+    lock-step integrator, which every patient of the example takes)."""
     env = {"IMMUNORESET_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
     scenario = str(examples_dir / "stein2019_typical.yaml")
     runs = []
@@ -48,6 +49,7 @@ def test_second_process_loads_the_cached_integrator(examples_dir: Path, tmp_path
     assert runs[1] == {"hits": 1, "misses": 0, "failed": 0}
     kernels_dir = tmp_path / "cache" / "kernels"
     assert list(kernels_dir.glob("immunoreset_kernel_stein2019_*.py"))
+    assert list(kernels_dir.glob("immunoreset_lanes_stein2019_*.py"))
     # Every patient took the traced functions: the model's own were never compiled.
     assert not list(kernels_dir.glob("immunoreset_functions_*.py"))
 

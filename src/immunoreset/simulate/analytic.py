@@ -39,6 +39,8 @@ import numpy as np
 from immunoreset.export.decisions import Decision, SymbolicError, holds
 from immunoreset.model.core import Model
 from immunoreset.simulate.kernels import cache_dir, fingerprint, safe_name, write_once
+from immunoreset.simulate.lanes_ir import SUFFIX, vectorized
+from immunoreset.simulate.lanes_ir import __file__ as lanes_ir_file
 from immunoreset.simulate.machine_code import compile_ir
 from immunoreset.simulate.sparsity import Colouring
 
@@ -72,7 +74,7 @@ class Compiled:
 _COMPILED: dict[tuple[object, ...], Compiled | None] = {}
 
 
-def traced_rhs(model: Model, p: np.ndarray) -> Compiled | None:
+def traced_rhs(model: Model, p: np.ndarray, lanes: int = 0) -> Compiled | None:
     """The right-hand side of ``model`` traced at parameters ``p`` and compiled (``void rhs(y, p,
     mode, t, out)``); None if the model's equations cannot be traced.
 
@@ -81,7 +83,7 @@ def traced_rhs(model: Model, p: np.ndarray) -> Compiled | None:
     against 0.14 us), the same values to about 1e-14, and about 0.1 s to compile against seven
     seconds. Cached like :func:`analytic_jacobian`."""
     p = np.ascontiguousarray(p, dtype=np.float64)
-    return _traced_function(model, p, "rhs", (), lambda ir: ir.rhs_ir(model, p))
+    return _traced_function(model, p, "rhs", (), lambda ir: ir.rhs_ir(model, p), lanes)
 
 
 def traced_outputs(model: Model, p: np.ndarray, role: str) -> Compiled | None:
@@ -95,7 +97,9 @@ def traced_outputs(model: Model, p: np.ndarray, role: str) -> Compiled | None:
     return _traced_function(model, p, role, (), lambda ir: ir.outputs_ir(model, p, role))
 
 
-def analytic_jacobian(model: Model, p: np.ndarray, colouring: Colouring) -> Compiled | None:
+def analytic_jacobian(
+    model: Model, p: np.ndarray, colouring: Colouring, lanes: int = 0
+) -> Compiled | None:
     """The analytic Jacobian of ``model`` traced at parameters ``p`` over ``colouring``'s pattern;
     None if the model's equations cannot be traced.
 
@@ -107,17 +111,18 @@ def analytic_jacobian(model: Model, p: np.ndarray, colouring: Colouring) -> Comp
     p = np.ascontiguousarray(p, dtype=np.float64)
     return _traced_function(
         model, p, "jac", (colouring.col_ptr, colouring.row_idx),
-        lambda ir: ir.jacobian_ir(model, p, colouring),
+        lambda ir: ir.jacobian_ir(model, p, colouring), lanes,
     )  # fmt: skip
 
 
 def _traced_function(
     model: Model, p: np.ndarray, name: str, keys: tuple[np.ndarray, ...],
-    build: Callable[[ModuleType], tuple[str, list[Decision]]],
+    build: Callable[[ModuleType], tuple[str, list[Decision]]], lanes: int = 0,
 ) -> Compiled | None:  # fmt: skip
     """Function ``name`` built by ``build(traced_ir module)`` at ``p``, compiled once per process
-    and cached on disk under the model, ``p`` and ``keys``."""
-    key = (model.rhs, name, p.tobytes(), *(k.tobytes() for k in keys))
+    and cached on disk under the model, ``p`` and ``keys``; with ``lanes``, its form for that many
+    patients at once (:mod:`.lanes_ir`)."""
+    key = (model.rhs, name, p.tobytes(), *(k.tobytes() for k in keys), lanes)
     if key not in _COMPILED:
         stem = _cache_stem(model, name, p, keys)
         try:
@@ -125,6 +130,11 @@ def _traced_function(
         except (SymbolicError, TypeError):
             _COMPILED[key] = None
         else:
+            if lanes:
+                text, name = vectorized(text, lanes), name + SUFFIX
+                if stem is not None:  # the lane form's machine code depends on the rewriting too
+                    tag = hashlib.sha256(Path(lanes_ir_file).read_bytes()).hexdigest()[:8]
+                    stem = stem.with_name(f"{stem.name}.lanes{lanes}_{tag}")
             engine, (address,) = compile_ir(text, stem, (name,))
             index = {pname: i for i, pname in enumerate(model.parameter_names)}
             found = tuple(dict.fromkeys((index[d[0]], d) for d in decisions))

@@ -31,9 +31,11 @@ from immunoreset.simulate.kernels import (
     compile_settings,
     dormant_for,
     kernel_for,
+    lanes_kernel_for,
     lu_plan_for,
     model_function_addresses,
 )
+from immunoreset.simulate.lanes_ir import LANES
 from immunoreset.simulate.lu_ir import compiled_lu
 from immunoreset.simulate.native import python_caller
 from immunoreset.simulate.sparsity import Colouring, Rhs
@@ -61,6 +63,9 @@ class SolverSettings:
             and compiled by LLVM, see :mod:`.analytic`; for patients and models they do not apply
             to, the model's own functions) or ``"model"`` (the model's own functions compiled by
             numba, an independent check of the traced ones).
+        lanes: integrate patients that use the traced right-hand side and the analytic Jacobian
+            of an autonomous model ``LANES`` at a time in vector lanes (:mod:`.lanes_template`);
+            the results are the same bits either way.
     """
 
     method: str = "rodas4"
@@ -72,6 +77,7 @@ class SolverSettings:
     sparse_jacobian: bool = True
     jacobian: Literal["analytic", "finite-difference"] = "analytic"
     rhs: Literal["traced", "model"] = "traced"
+    lanes: bool = True
 
     def __post_init__(self) -> None:
         if self.method != "rodas4":
@@ -238,26 +244,67 @@ def _integrate(
     probe = python_caller(traced[0].address) if traced[0] is not None else None
     for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern, probe):
         colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant, probe)
-        whole = len(rows) == n
-        addresses = _addresses(
-            model, settings, p_pattern, colours, traced, params if whole else params[rows]
-        )
-        sub = (out, stats, status) if whole else (out[rows], stats[rows], status[rows])
-        per_patient = (
-            params if whole else params[rows],
-            events.amounts if whole else np.ascontiguousarray(events.amounts[rows]),
-            addresses, *sub,
-        )  # fmt: skip
+        addresses = _addresses(model, settings, p_pattern, colours, traced, params[rows])
+        lanes = _lane_functions(model, settings, p_pattern, colours, traced, addresses, probe)
+        in_lanes = np.zeros(len(rows), dtype=bool)
+        if lanes is not None:
+            in_lanes = (addresses == np.array(lanes[0])).all(axis=1)
         shared = (
             model.n_states, len(model.switch_names), float(t_start), events.times, events.inputs,
             t_out, settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
-            settings.h_max, settings.max_steps, model.autonomous, colours.colour_ptr,
-            colours.colour_cols, colours.col_ptr, colours.row_idx,
-            _lu_addresses(model, colours, p_pattern, settings, probe),
+            settings.h_max, settings.max_steps,
         )  # fmt: skip
-        in_threads(kernel.solve_batch, per_patient, shared, stop)
-        if not whole:
-            out[rows], stats[rows], status[rows] = sub
+        plan = _lu_addresses(model, colours, p_pattern, settings, probe)
+        for chosen, lane_path in ((in_lanes, True), (~in_lanes, False)):
+            if not chosen.any():
+                continue
+            sub_rows = rows[chosen]
+            whole = len(sub_rows) == n
+            sub = (
+                (out, stats, status)
+                if whole
+                else (out[sub_rows], stats[sub_rows], status[sub_rows])
+            )
+            amounts = events.amounts if whole else np.ascontiguousarray(events.amounts[sub_rows])
+            patients = params if whole else params[sub_rows]
+            if lane_path:
+                assert lanes is not None
+                in_threads(lanes_kernel_for(model).solve_batch_lanes, (patients, amounts, *sub),
+                           (*shared, plan, lanes[0][:3], lanes[1]), stop, LANE_BLOCK)  # fmt: skip
+            else:
+                in_threads(
+                    kernel.solve_batch,
+                    (patients, amounts, addresses[chosen], *sub),
+                    (*shared, model.autonomous, colours.colour_ptr, colours.colour_cols,
+                     colours.col_ptr, colours.row_idx, plan),
+                    stop,
+                )  # fmt: skip
+            if not whole:
+                out[sub_rows], stats[sub_rows], status[sub_rows] = sub
+
+
+def _lane_functions(
+    model: Model, settings: SolverSettings, p_pattern: np.ndarray, colours: Colouring,
+    traced: tuple[Compiled | None, ...], addresses: np.ndarray, rhs: Rhs | None,
+) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:  # fmt: skip
+    """For lock-step integration (:mod:`.lanes_template`): the addresses a patient must have to
+    run in lanes (the traced right-hand side, observables and switch functions and the analytic
+    Jacobian) and those of the lane forms of the right-hand side, Jacobian, factorisation and
+    solve; None where lanes do not apply (a model with time in its equations, settings or
+    functions other than the traced ones, no patient who uses them)."""
+    if not (settings.lanes and model.autonomous) or any(c is None for c in traced):
+        return None
+    jac = analytic_jacobian(model, p_pattern, colours) if settings.jacobian == "analytic" else None
+    scalar = (*(c.address for c in traced), jac.address if jac is not None else 0)  # type: ignore[union-attr]
+    if jac is None or not (addresses == np.array(scalar)).all(axis=1).any():
+        return None
+    rhs_lanes = traced_rhs(model, p_pattern, LANES)
+    jac_lanes = analytic_jacobian(model, p_pattern, colours, LANES)
+    if rhs_lanes is None or jac_lanes is None:
+        return None
+    atol = model.absolute_tolerances(settings.atol)
+    lu = compiled_lu(lu_plan_for(model, colours, p_pattern, atol, settings.rtol, rhs), LANES)
+    return scalar, (rhs_lanes.address, jac_lanes.address, lu.factor, lu.solve)
 
 
 def simulate_chunks(
@@ -358,6 +405,12 @@ task to a thread, 2 us to enter the compiled batch function) is below 0.1 % of i
 patients of Park 2025 take about 35 ms on one thread)."""
 
 
+LANE_BLOCK = 4 * LANES
+"""Patients per task of the lock-step integrator: a lane whose patient is done takes the next one of
+its task, so a task of several lanes' worth keeps the lanes busy while patients of different
+lengths finish."""
+
+
 class BatchStoppedError(RuntimeError):
     """A batch was ended early through its ``stop`` event; its results are incomplete."""
 
@@ -367,8 +420,9 @@ def in_threads(
     per_patient: tuple[np.ndarray, ...],
     shared: tuple[object, ...],
     stop: threading.Event | None = None,
+    block_size: int = BLOCK,
 ) -> None:
-    """``solve(*per_patient, *shared)`` over blocks of patients (rows of ``per_patient``) on
+    """``solve(*per_patient, *shared)`` over blocks of ``block_size`` patients (rows of ``per_patient``) on
     ``numba.get_num_threads()`` threads (no more than there are patients), each thread taking the
     next block when it is done. ``solve`` releases the GIL. On an interrupt, or once ``stop`` is
     set, blocks not yet started are dropped and the running ones finish (a block takes well under
@@ -380,7 +434,7 @@ def in_threads(
     if threads == 1 and stop is None:
         solve(*per_patient, *shared)
         return
-    block = max(1, min(BLOCK, n // threads))
+    block = max(1, min(block_size, n // threads))
 
     dropped: list[int] = []
 

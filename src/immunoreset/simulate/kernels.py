@@ -77,6 +77,7 @@ class _Template:
 
 
 _INTEGRATOR = _Template("kernel_template.py", ("_dose", "_initial_state"), "kernel")
+_LANES = _Template("lanes_template.py", ("_dose", "_initial_state"), "lanes")
 _MODEL_FUNCTIONS = _Template(
     "model_functions_template.py", ("_rhs", "_observe", "_switches"), "functions"
 )
@@ -232,6 +233,15 @@ def kernel_for(model: Model) -> ModuleType:
     key = (_INTEGRATOR.kind, *_functions(model).values())
     if key not in _LOADED:
         _LOADED[key] = _specialised(model, _INTEGRATOR)
+    return _LOADED[key]
+
+
+def lanes_kernel_for(model: Model) -> ModuleType:
+    """The compiled lock-step integrator module of ``model`` (``solve_batch_lanes``, see
+    :mod:`.lanes_template`)."""
+    key = (_LANES.kind, *_functions(model).values())
+    if key not in _LOADED:
+        _LOADED[key] = _specialised(model, _LANES)
     return _LOADED[key]
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from immunoreset.simulate import lanes_ir
 from immunoreset.simulate.kernels import cache_dir
 from immunoreset.simulate.linalg import THRESHOLD, LuPlan
 from immunoreset.simulate.machine_code import IrFunction, compile_ir, ir_double
@@ -44,13 +45,22 @@ class CompiledLu:
 _COMPILED: dict[bytes, CompiledLu] = {}
 
 
-def compiled_lu(plan: LuPlan) -> CompiledLu:
-    """The plan's factorisation and solve as machine code, compiled once per process and plan."""
+def compiled_lu(plan: LuPlan, lanes: int = 0) -> CompiledLu:
+    """The plan's factorisation and solve as machine code, compiled once per process and plan;
+    with ``lanes``, their forms for that many patients at once (:mod:`.lanes_ir`)."""
     key = b"".join(len(a).to_bytes(8, "little") + a.tobytes() for a in plan.arrays)
+    key += lanes.to_bytes(8, "little")
     if key not in _COMPILED:
-        digest = hashlib.sha256(Path(__file__).read_bytes() + key).hexdigest()[:16]
+        sources = Path(__file__).read_bytes() + Path(lanes_ir.__file__).read_bytes()
+        digest = hashlib.sha256(sources + key).hexdigest()[:16]
         stem = cache_dir() / "kernels" / f"lu_{digest}"
-        engine, (factor, solve) = compile_ir(lu_ir(plan), stem, (FACTOR, SOLVE))
+        text, names = lu_ir(plan), (FACTOR, SOLVE)
+        if lanes:
+            text, names = (
+                lanes_ir.vectorized(text, lanes),
+                tuple(x + lanes_ir.SUFFIX for x in names),
+            )
+        engine, (factor, solve) = compile_ir(text, stem, names)
         _COMPILED[key] = CompiledLu(factor, solve, engine)
     return _COMPILED[key]
 

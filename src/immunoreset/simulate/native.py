@@ -88,6 +88,41 @@ def call_lu_solve(typingctx, address, a, b):  # type: ignore[no-untyped-def]
 
 
 @intrinsic
+def call_lanes(typingctx, address, y, p, mode, t, out):  # type: ignore[no-untyped-def]
+    """Call a function of :data:`SIGNATURE` rewritten for lanes (:mod:`.lanes_ir`): ``void
+    f(double *y, double *p, double *mode, double *t, double *out)``, every array lane-interleaved
+    and ``t`` one time per lane."""
+    sig = types.void(address, y, p, mode, t, out)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ptr = ir.DoubleType().as_pointer()
+        fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [ptr] * 5).as_pointer())
+        builder.call(fn, [_data(context, builder, args[i], signature.args[i]) for i in range(1, 6)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def call_lu_factor_lanes(typingctx, address, jac, shift, scale, a):  # type: ignore[no-untyped-def]
+    """Call the generated ``int lu_factor_lanes(double *jac, double *shift, double *scale,
+    double *a)`` (:mod:`.lanes_ir`): bit ``l`` of the result is set if every planned pivot of lane
+    ``l`` passed."""
+    sig = types.int64(address, jac, shift, scale, a)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ptr = ir.DoubleType().as_pointer()
+        fnty = ir.FunctionType(ir.IntType(32), [ptr] * 4)
+        fn = builder.inttoptr(args[0], fnty.as_pointer())
+        bits = builder.call(
+            fn, [_data(context, builder, args[i], signature.args[i]) for i in range(1, 5)]
+        )
+        return builder.zext(bits, ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
 def borrowed(typingctx, a):  # type: ignore[no-untyped-def]
     """A view of array ``a`` that carries no reference to its memory: the same data, shape and
     strides with a null memory-info pointer.

@@ -1,0 +1,403 @@
+"""Lock-step integration: several patients at once, one per vector lane (specialised per model like
+:mod:`.kernel_template`, whose binding line it shares).
+
+Each patient keeps its own step sequence: its own time, step size, error test, rejections, switch
+modes, dosing events and outputs, exactly as :func:`.kernel_template.solve_patient` integrates it
+alone. What the lanes share is the arithmetic of a step attempt: the Jacobian, the factorisation
+of the iteration matrix, the six stages (right-hand side, solve) and the new state are computed for
+all lanes by the lane forms of the generated functions (:mod:`.lanes_ir`), one vector instruction
+doing the same operation for every patient; the work arrays are lane-interleaved (entry ``i`` of
+lane ``l`` at ``i * LANES + l``). Everything else a patient decides (the error test, a switch
+crossing, events, outputs, a pivot that the planned LU declines) is done lane by lane by the scalar
+integrator's own functions, on that lane's copy. Every operation is the scalar integrator's, in the
+same order, so a patient's result is the same bits whichever lane and batch it runs in (tested);
+a lane whose patient is done takes the next patient of the batch.
+
+Used for autonomous models with the traced right-hand side and the analytic Jacobian (the engine
+decides per patient, see :func:`.engine.simulate`); anything else runs through
+:mod:`.kernel_template`.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from immunoreset.simulate import kernel_template as _k
+from immunoreset.simulate.lanes_ir import LANES
+from immunoreset.simulate.native import (
+    borrowed,
+    call_compiled,
+    call_lanes,
+    call_lu_factor_lanes,
+    call_lu_solve,
+)
+
+_dose = _initial_state = None  # @bind-model
+
+_L = LANES
+_EMPTY, _SEGMENT, _STEP, _ATTEMPT, _FINISH = 0, 1, 2, 3, 4  # what a lane does next
+# Per-lane scalars, columns of ``counters`` (int) and ``clocks`` (float).
+_PATIENT, _PHASE, _I_OUT, _I_EV, _N_ACC, _N_REJ, _N_FLIP, _LAST, _N_CHATTER, _STATUS = range(10)
+_ATT_REJ, _ATT_SING, _BUDGET, _NEW_SEGMENT = 10, 11, 12, 13
+_T, _H, _SEG_END, _T_FLIP, _EN = range(5)
+
+
+@numba.njit
+def stage_input(s, Y, K, YT):
+    """``YT = Y + sum_j A[s, j] K[j]`` for every lane (the scalar step's order of operations)."""
+    for i in range(Y.shape[0]):
+        YT[i] = Y[i]
+    for j in range(s):
+        a = _k._A[s, j]
+        if a != 0.0:
+            for i in range(Y.shape[0]):
+                YT[i] += a * K[j, i]
+
+
+@numba.njit(error_model="numpy")  # no zero-division test in the loop (it stops vectorisation)
+def stage_rhs(s, FT, K, H, C, W):
+    """``W = FT + h gamma_s df/dt + sum_j (C[s, j] / h) K[j]`` per lane; ``df/dt`` is zero (an
+    autonomous model), added as the scalar step adds it. ``C`` is work space for one value per
+    lane."""
+    n = W.shape[0] // _L
+    for lane in range(_L):
+        C[lane] = H[lane] * _k._GI[s]
+    for i in range(n):
+        for lane in range(_L):
+            W[i * _L + lane] = FT[i * _L + lane] + C[lane] * 0.0
+    for j in range(s):
+        for lane in range(_L):
+            C[lane] = _k._C[s, j] / H[lane]
+        for i in range(n):
+            for lane in range(_L):
+                W[i * _L + lane] += C[lane] * K[j, i * _L + lane]
+
+
+@numba.njit
+def combine(Y, K, YN, ERR):
+    """The new state and the error estimate of every lane."""
+    for i in range(Y.shape[0]):
+        acc = Y[i]
+        e = 0.0
+        for s in range(_k._N_STAGES):
+            acc += _k._M[s] * K[s, i]
+            e += _k._E[s] * K[s, i]
+        YN[i] = acc
+        ERR[i] = e
+
+
+@numba.njit(error_model="numpy")
+def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, CW, INV, J, LU, K, YT, FT, W, YN, ERR, atol, rtol,
+                  lanes):  # fmt: skip
+    """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane;
+    returns the bits of the lanes whose planned pivots all passed (the others' results are not
+    used)."""
+    rhs, jac, factor, solve = lanes
+    n = Y.shape[0] // _L
+    call_lanes(jac, Y, P, MODE, T, J)
+    for i in range(n):
+        for lane in range(_L):
+            INV[i * _L + lane] = 1.0 / (atol[i] + rtol * abs(Y[i * _L + lane]))
+    for lane in range(_L):
+        SHIFT[lane] = 1.0 / (H[lane] * _k._GAMMA)
+    passed = call_lu_factor_lanes(factor, J, SHIFT, INV, LU)
+    for s in range(_k._N_STAGES):
+        if s == 0:
+            stage_rhs(s, F0, K, H, CW, W)
+        else:
+            stage_input(s, Y, K, YT)
+            for lane in range(_L):
+                ST[lane] = T[lane] + _k._ALPHA[s] * H[lane]
+            call_lanes(rhs, YT, P, MODE, ST, FT)
+            stage_rhs(s, FT, K, H, CW, W)
+        call_lu_solve(solve, LU, W)
+        for i in range(W.shape[0]):
+            K[s, i] = W[i]
+    combine(Y, K, YN, ERR)
+    return passed
+
+
+@numba.njit(cache=True, nogil=True)
+def solve_batch_lanes(
+    params, ev_amounts, out, stats, status,
+    n_states, n_switch, t_start, ev_t, ev_input, t_out, rtol, atol, h_init, h_max, max_steps,
+    plan, fns, lanes,
+) -> None:  # fmt: skip
+    """Integrate every patient of ``params[N, P]`` from the model's pre-treatment state, as
+    :func:`.kernel_template.solve_batch` does, ``LANES`` patients at a time. Every patient uses
+    the traced functions ``fns`` (right-hand side, observables, switch functions) and the analytic
+    Jacobian; ``lanes`` holds the addresses of the lane forms of the right-hand side, Jacobian,
+    factorisation and solve; ``plan`` those of the scalar factorisation and solve (for a lane whose
+    planned pivots failed and for switch location)."""
+    n = n_states
+    n_pat = params.shape[0]
+    n_obs = out.shape[2]
+    n_ev = ev_t.shape[0]
+    n_out = t_out.shape[0]
+    t_end = t_out[-1]
+    nl = n * _L
+    # Owners of the work arrays; the loop uses borrowed views (see kernel_template.solve_patient).
+    inter = np.zeros((8, nl))
+    stages = np.zeros((_k._N_STAGES, nl))
+    mats = np.zeros((2, n * nl))
+    inputs = np.zeros((2, max(params.shape[1], n_switch, 1) * _L))
+    per_lane = np.ones((5, _L))  # a lane without a patient keeps a step of 1 (no 1 / 0)
+    lane_vectors = np.zeros((6, _L, n))
+    lane_switches = np.zeros((2, _L, max(n_switch, 1)))
+    lane_obs = np.zeros((_L, n_obs))
+    counters = np.zeros((_L, 14), dtype=np.int64)
+    clocks = np.zeros((_L, 5))
+    vectors = np.zeros((5, n))
+    matrices = np.zeros((2, n, n))
+    short_indices = np.empty((3, n + 1), dtype=np.int64)
+    long_indices = np.empty((2, n * n), dtype=np.int64)
+    scalar_stages = np.empty((_k._N_STAGES, n))
+    Y, F0, YT, FT = borrowed(inter[0]), borrowed(inter[1]), borrowed(inter[2]), borrowed(inter[3])
+    W, YN, ERR, INV = borrowed(inter[4]), borrowed(inter[5]), borrowed(inter[6]), borrowed(inter[7])
+    K = borrowed(stages)
+    J, LU = borrowed(mats[0]), borrowed(mats[1])
+    P, MODE = borrowed(inputs[0]), borrowed(inputs[1])
+    T, H, ST = borrowed(per_lane[0]), borrowed(per_lane[1]), borrowed(per_lane[2])
+    SHIFT, CW = borrowed(per_lane[3]), borrowed(per_lane[4])
+    ys, f0s, ynews = borrowed(lane_vectors[0]), borrowed(lane_vectors[1]), borrowed(lane_vectors[2])
+    errs, f1s, yints = (
+        borrowed(lane_vectors[3]),
+        borrowed(lane_vectors[4]),
+        borrowed(lane_vectors[5]),
+    )
+    modes, gs = borrowed(lane_switches[0]), borrowed(lane_switches[1])
+    obs = borrowed(lane_obs)
+    cn, ck = borrowed(counters), borrowed(clocks)
+    work, dfdt, ytmp = borrowed(vectors[0]), borrowed(vectors[1]), borrowed(vectors[2])
+    ftmp, inv_scale = borrowed(vectors[3]), borrowed(vectors[4])
+    jac, lu = borrowed(matrices[0]), borrowed(matrices[1])
+    piv = borrowed(short_indices[0, :n])
+    nz = (
+        borrowed(short_indices[1]),
+        borrowed(long_indices[0]),
+        borrowed(short_indices[2]),
+        borrowed(long_indices[1]),
+    )
+    k = borrowed(scalar_stages)
+    next_patient = 0
+    while True:
+        # Bring every lane to its next step attempt: a new patient, events, outputs, checks.
+        busy = 0
+        for lane in range(_L):
+            while cn[lane, _PHASE] != _ATTEMPT:
+                phase = cn[lane, _PHASE]
+                if phase == _EMPTY:
+                    if next_patient >= n_pat:
+                        break
+                    i = next_patient
+                    next_patient += 1
+                    p = params[i]
+                    for q in range(p.shape[0]):
+                        P[q * _L + lane] = p[q]
+                    _initial_state(p, ys[lane])
+                    for c in range(cn.shape[1]):
+                        cn[lane, c] = 0
+                    cn[lane, _PATIENT] = i
+                    cn[lane, _LAST] = -1
+                    ck[lane, _T] = t_start
+                    ck[lane, _H] = h_init
+                    ck[lane, _T_FLIP] = -np.inf
+                    i_out = 0
+                    while i_out < n_out and t_out[i_out] < t_start:
+                        for j in range(n_obs):
+                            out[i, i_out, j] = np.nan
+                        i_out += 1
+                    cn[lane, _I_OUT] = i_out
+                    cn[lane, _PHASE] = _SEGMENT
+                elif phase == _SEGMENT:
+                    i = cn[lane, _PATIENT]
+                    p, y, mode, t = params[i], ys[lane], modes[lane, :n_switch], ck[lane, _T]
+                    i_ev = cn[lane, _I_EV]
+                    while i_ev < n_ev and ev_t[i_ev] <= t:
+                        _dose(ev_input[i_ev], ev_amounts[i, i_ev], p, y)
+                        i_ev += 1
+                    cn[lane, _I_EV] = i_ev
+                    _k.set_modes(t, y, p, mode, fns, gs[lane, :n_switch])
+                    call_compiled(fns[_k._RHS], y, p, mode, t, f0s[lane])
+                    i_out = cn[lane, _I_OUT]
+                    while i_out < n_out and t_out[i_out] <= t:
+                        call_compiled(fns[_k._OBSERVE], y, p, mode, t_out[i_out], obs[lane])
+                        for j in range(n_obs):
+                            out[i, i_out, j] = obs[lane, j]
+                        i_out += 1
+                    cn[lane, _I_OUT] = i_out
+                    if t >= t_end:
+                        cn[lane, _PHASE] = _FINISH
+                        continue
+                    seg_end = t_end
+                    if i_ev < n_ev and ev_t[i_ev] < seg_end:
+                        seg_end = ev_t[i_ev]
+                    ck[lane, _SEG_END] = seg_end
+                    cn[lane, _NEW_SEGMENT] = 0
+                    cn[lane, _PHASE] = _STEP
+                elif phase == _STEP:
+                    t, seg_end = ck[lane, _T], ck[lane, _SEG_END]
+                    if cn[lane, _N_ACC] + cn[lane, _N_REJ] >= max_steps:
+                        cn[lane, _STATUS] = _k._MAX_STEPS
+                        cn[lane, _PHASE] = _FINISH
+                        continue
+                    if not _k.all_finite(f0s[lane]):
+                        cn[lane, _STATUS] = _k._NOT_FINITE
+                        cn[lane, _PHASE] = _FINISH
+                        continue
+                    h = min(ck[lane, _H], h_max, seg_end - t)
+                    if h < _k._min_step(t):
+                        if seg_end - t <= _k._min_step(t):
+                            h = seg_end - t
+                        else:
+                            cn[lane, _STATUS] = _k._STEP_TOO_SMALL
+                            cn[lane, _PHASE] = _FINISH
+                            continue
+                    ck[lane, _H] = h
+                    cn[lane, _ATT_REJ] = 0
+                    cn[lane, _ATT_SING] = 0
+                    cn[lane, _BUDGET] = max_steps - cn[lane, _N_ACC] - cn[lane, _N_REJ]
+                    cn[lane, _PHASE] = _ATTEMPT
+                else:  # _FINISH
+                    i = cn[lane, _PATIENT]
+                    for i_out in range(cn[lane, _I_OUT], n_out):
+                        for j in range(n_obs):
+                            out[i, i_out, j] = np.nan
+                    stats[i, 0] = cn[lane, _N_ACC]
+                    stats[i, 1] = cn[lane, _N_REJ]
+                    stats[i, 2] = cn[lane, _N_FLIP]
+                    stats[i, 3] = ck[lane, _T]
+                    stats[i, 4] = cn[lane, _LAST]
+                    status[i] = cn[lane, _STATUS]
+                    cn[lane, _PHASE] = _EMPTY
+            if cn[lane, _PHASE] == _ATTEMPT:
+                busy += 1
+                for i in range(n):
+                    Y[i * _L + lane] = ys[lane, i]
+                    F0[i * _L + lane] = f0s[lane, i]
+                for q in range(n_switch):
+                    MODE[q * _L + lane] = modes[lane, q]
+                T[lane] = ck[lane, _T]
+                H[lane] = ck[lane, _H]
+        if busy == 0:
+            break
+        passed = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, CW, INV, J, LU, K, YT, FT, W, YN, ERR,
+                               atol, rtol, lanes)  # fmt: skip
+        # Each lane's error test and what follows, as the scalar integrator does it.
+        for lane in range(_L):
+            if cn[lane, _PHASE] != _ATTEMPT:
+                continue
+            i = cn[lane, _PATIENT]
+            p, y, mode = params[i], ys[lane], modes[lane, :n_switch]
+            ynew, err, f0 = ynews[lane], errs[lane], f0s[lane]
+            t, h = ck[lane, _T], ck[lane, _H]
+            for q in range(n):
+                ynew[q] = YN[q * _L + lane]
+                err[q] = ERR[q * _L + lane]
+            have_jac = False
+            ok = True
+            if not (passed >> lane) & 1:
+                _lane_matrix(J, lane, jac, INV, inv_scale)
+                have_jac = True
+                ok = _k.rodas_step(t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv,
+                                   nz, plan, inv_scale, k, ytmp, ftmp)  # fmt: skip
+            if not ok:
+                cn[lane, _ATT_SING] += 1
+                cn[lane, _ATT_REJ] += 1
+                if cn[lane, _ATT_SING] > _k._MAX_SINGULAR_RETRIES:
+                    _fail(cn, lane, _k._SINGULAR)
+                    continue
+                h *= _k._SINGULAR_SHRINK
+            else:
+                en = _k._error_norm(err, y, ynew, rtol, atol)
+                if en <= 1.0 and _k.all_finite(ynew):
+                    ck[lane, _EN] = en
+                    _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, have_jac,
+                            dfdt, jac, work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
+                            gs[lane, :n_switch], f1s[lane], yints[lane], obs[lane], ev_t, t_out,
+                            out[i])  # fmt: skip
+                    continue
+                cn[lane, _ATT_REJ] += 1
+                h *= _k._step_factor(en if _k.all_finite(ynew) else math.inf, _k._ORDER_EST, True)
+            ck[lane, _H] = h
+            if h < _k._min_step(t):
+                _fail(cn, lane, _k._STEP_TOO_SMALL)
+            elif cn[lane, _ATT_REJ] >= cn[lane, _BUDGET]:
+                _fail(cn, lane, _k._MAX_STEPS)
+    _k.keep_alive(inter, stages, mats, inputs, per_lane, lane_vectors, lane_switches, lane_obs,
+                  counters, clocks, vectors, matrices, short_indices, long_indices,
+                  scalar_stages)  # fmt: skip
+
+
+@numba.njit
+def _lane_matrix(J, lane, jac, INV, inv_scale) -> None:
+    """Lane ``lane``'s Jacobian and reciprocal scales as the scalar integrator holds them."""
+    n = jac.shape[0]
+    for r in range(n):
+        inv_scale[r] = INV[r * _L + lane]
+        for c in range(n):
+            jac[r, c] = J[(r * n + c) * _L + lane]
+
+
+@numba.njit
+def _fail(cn, lane, code) -> None:
+    """End lane ``lane``'s patient with ``code``, counting the rejections of its last attempt."""
+    cn[lane, _N_REJ] += cn[lane, _ATT_REJ]
+    cn[lane, _STATUS] = code
+    cn[lane, _PHASE] = _FINISH
+
+
+@numba.njit
+def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, have_jac, dfdt, jac,
+            work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp, g, f1, yint, obs_row, ev_t, t_out,
+            out) -> None:  # fmt: skip
+    """Lane ``lane``'s accepted step from ``t`` to ``t + h``: switch crossing, outputs, next step
+    (the scalar integrator's code after a passed error test). A switch crossing is located on the
+    lane's own copy of the step-start Jacobian (``jac`` if ``have_jac``, else taken from ``J``)."""
+    rej = cn[lane, _ATT_REJ]
+    cn[lane, _N_REJ] += rej
+    seg_end = ck[lane, _SEG_END]
+    t_new = t + h
+    if seg_end - t_new <= _k._min_step(t):
+        t_new = seg_end
+    new_segment = False
+    if _k.mismatch(t_new, ynew, p, mode, fns, g):
+        if not have_jac:
+            _lane_matrix(J, lane, jac, INV, inv_scale)
+        ok, h_cross, which = _k.locate_switch(t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err,
+                                              work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
+                                              g)  # fmt: skip
+        if not ok:
+            cn[lane, _STATUS] = _k._SINGULAR
+            cn[lane, _PHASE] = _FINISH
+            return
+        t_new = t + h_cross
+        cn[lane, _N_FLIP] += 1
+        cn[lane, _LAST] = which
+        if t_new - ck[lane, _T_FLIP] <= _k.CHATTER_WINDOW * max(1.0, abs(t_new)):
+            cn[lane, _N_CHATTER] += 1
+            if cn[lane, _N_CHATTER] >= _k.CHATTER_FLIPS:
+                cn[lane, _STATUS] = _k._CHATTERING
+                cn[lane, _PHASE] = _FINISH
+                return
+        else:
+            cn[lane, _N_CHATTER] = 0
+        ck[lane, _T_FLIP] = t_new
+        new_segment = True
+    call_compiled(fns[_k._RHS], ynew, p, mode, t_new, f1)
+    i_ev = cn[lane, _I_EV]
+    at_event = t_new == seg_end and i_ev < ev_t.shape[0] and ev_t[i_ev] == seg_end
+    cn[lane, _I_OUT] = _k.record_outputs(t, y, f0, t_new, ynew, f1, p, mode, fns, t_out,
+                                         cn[lane, _I_OUT], out, yint, obs_row, not at_event)  # fmt: skip
+    cn[lane, _N_ACC] += 1
+    fac = _k._step_factor(ck[lane, _EN], _k._ORDER_EST, rej > 0)
+    for q in range(y.shape[0]):
+        y[q] = ynew[q]
+        f0[q] = f1[q]
+    ck[lane, _T] = t_new
+    if new_segment:
+        cn[lane, _PHASE] = _SEGMENT
+        return
+    ck[lane, _H] = h * fac
+    cn[lane, _PHASE] = _STEP if t_new < seg_end else _SEGMENT
