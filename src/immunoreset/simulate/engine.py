@@ -38,6 +38,7 @@ from immunoreset.simulate.kernels import (
 from immunoreset.simulate.lanes_ir import LANES
 from immunoreset.simulate.lu_ir import compiled_lu
 from immunoreset.simulate.native import python_caller
+from immunoreset.simulate.rodas_lanes_ir import compiled_stages
 from immunoreset.simulate.sparsity import Colouring, Rhs
 from immunoreset.simulate.status import CHATTERING, NEGATIVE_OUTPUT, OK, STATUS_MESSAGES
 from immunoreset.therapy.regimen import DosingEvents
@@ -270,7 +271,9 @@ def _integrate(
             if lane_path:
                 assert lanes is not None
                 in_threads(lanes_kernel_for(model).solve_batch_lanes, (patients, amounts, *sub),
-                           (*shared, plan, lanes[0][:3], lanes[1]), stop, LANE_BLOCK)  # fmt: skip
+                           (*shared, plan, lanes[0][:3], lanes[1],
+                            compiled_stages(model.n_states, LANES).addresses),
+                           stop, LANE_BLOCK)  # fmt: skip
             else:
                 in_threads(
                     kernel.solve_batch,

@@ -15,7 +15,9 @@ Rewritten:
   splats;
 - a load or store at index ``i`` of an array reads or writes its ``L`` lanes at ``i * L``;
 - the time argument ``double %t`` and the LU's ``double %shift`` become pointers to ``L`` values;
-- an intrinsic call becomes its vector form; a library call (``tanh``) is made lane by lane;
+- an intrinsic call becomes its vector form, and so does a call of the module's own ``pow``,
+  ``exp`` or ``log`` (:mod:`.elementary_ir`, whose definitions are replaced by their lane forms); a
+  library call (``tanh``) is made lane by lane;
 - the LU factorisation's early exits on a failed pivot test become a mask: every lane is
   factorised and the function returns the lanes whose pivots all passed as bits (lane ``l`` =
   bit ``l``); a lane whose test failed leaves garbage that the caller does not use.
@@ -26,6 +28,8 @@ Anything else in the input is an error, so that a new form in the scalar emitter
 from __future__ import annotations
 
 import re
+
+from immunoreset.simulate import elementary_ir
 
 LANES = 8
 """Patients integrated at once: one AVX-512 vector of doubles (on AVX2, two vectors per operation).
@@ -46,6 +50,7 @@ _DECLARE = re.compile(r"^declare double @([\w.]+)\((.*)\)$")
 _DEFINE = re.compile(r"^define (void|i32) @(\w+)\((.*)\) \{$")
 _BRANCH = re.compile(r"^  br i1 (%[\w.]+), label %pivot\d+, label %fail$")
 _LABEL = re.compile(r"^(pivot\d+|fail):$")
+ELEMENTARY = (elementary_ir.POW, elementary_ir.EXP, elementary_ir.LOG)
 _LANE_ARGUMENTS = ("t", "shift")
 """Scalar arguments that become a value per lane (passed as pointers)."""
 
@@ -108,9 +113,20 @@ def vectorized(text: str, lanes: int) -> str:
         raise ValueError(f"lanes: got {lanes!r}; allowed: a power of two >= 2")
     v = _Lanes(lanes)
     dv, bv = v.dv, v.bv
+    elementary = False  # lane forms of pow, exp and log written
     out: list[str] = []
     pending: list[str] = []  # loads of the per-lane arguments, due at the top of the body
+    in_helper = False  # inside the scalar elementary functions, replaced by their lane forms
     for line in text.splitlines():
+        if in_helper:
+            in_helper = line != "}"
+            continue
+        if line.startswith("define internal "):
+            if not elementary:
+                out.append(elementary_ir.definitions(lanes))
+                elementary = True
+            in_helper = True
+            continue
         if pending and line != "entry:":
             out.extend(pending)
             pending = []
@@ -131,10 +147,11 @@ def vectorized(text: str, lanes: int) -> str:
         elif m := _CALL.match(line):
             head, fn, args = m.groups()
             values = [a.removeprefix("double ") for a in args.split(", ")]
+            vargs = ", ".join(f"{dv} {v.value(a)}" for a in values)
             if fn.startswith("llvm.") and fn.endswith(".f64"):
-                vfn = f"{fn[:-4]}.v{lanes}f64"
-                vargs = ", ".join(f"{dv} {v.value(a)}" for a in values)
-                out.append(f"{head}call {dv} @{vfn}({vargs})")
+                out.append(f"{head}call {dv} @{fn[:-4]}.v{lanes}f64({vargs})")
+            elif fn in ELEMENTARY:
+                out.append(f"{head}call {dv} @{elementary_ir.name(fn, lanes)}({vargs})")
             else:
                 out.extend(v.scalar_call(head, fn, values))
         elif m := _GEP.match(line):

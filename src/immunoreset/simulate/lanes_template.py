@@ -31,6 +31,8 @@ from immunoreset.simulate.native import (
     call_lanes,
     call_lu_factor_lanes,
     call_lu_solve,
+    call_pointers3,
+    call_pointers4,
 )
 
 _dose = _initial_state = None  # @bind-model
@@ -43,56 +45,15 @@ _ATT_REJ, _ATT_SING, _BUDGET, _NEW_SEGMENT = 10, 11, 12, 13
 _T, _H, _SEG_END, _T_FLIP, _EN = range(5)
 
 
-@numba.njit
-def stage_input(s, Y, K, YT):
-    """``YT = Y + sum_j A[s, j] K[j]`` for every lane (the scalar step's order of operations)."""
-    for i in range(Y.shape[0]):
-        YT[i] = Y[i]
-    for j in range(s):
-        a = _k._A[s, j]
-        if a != 0.0:
-            for i in range(Y.shape[0]):
-                YT[i] += a * K[j, i]
-
-
-@numba.njit(error_model="numpy")  # no zero-division test in the loop (it stops vectorisation)
-def stage_rhs(s, FT, K, H, C, W):
-    """``W = FT + h gamma_s df/dt + sum_j (C[s, j] / h) K[j]`` per lane; ``df/dt`` is zero (an
-    autonomous model), added as the scalar step adds it. ``C`` is work space for one value per
-    lane."""
-    n = W.shape[0] // _L
-    for lane in range(_L):
-        C[lane] = H[lane] * _k._GI[s]
-    for i in range(n):
-        for lane in range(_L):
-            W[i * _L + lane] = FT[i * _L + lane] + C[lane] * 0.0
-    for j in range(s):
-        for lane in range(_L):
-            C[lane] = _k._C[s, j] / H[lane]
-        for i in range(n):
-            for lane in range(_L):
-                W[i * _L + lane] += C[lane] * K[j, i * _L + lane]
-
-
-@numba.njit
-def combine(Y, K, YN, ERR):
-    """The new state and the error estimate of every lane."""
-    for i in range(Y.shape[0]):
-        acc = Y[i]
-        e = 0.0
-        for s in range(_k._N_STAGES):
-            acc += _k._M[s] * K[s, i]
-            e += _k._E[s] * K[s, i]
-        YN[i] = acc
-        ERR[i] = e
+_INPUTS, _RHS0, _COMBINE = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1  # in ``stage_fns``
 
 
 @numba.njit(error_model="numpy")
-def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, CW, INV, J, LU, K, YT, FT, W, YN, ERR, atol, rtol,
-                  lanes):  # fmt: skip
+def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN, ERR, atol, rtol,
+                  lanes, stage_fns):  # fmt: skip
     """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane;
     returns the bits of the lanes whose planned pivots all passed (the others' results are not
-    used)."""
+    used). ``stage_fns``: the stage arithmetic (:mod:`.rodas_lanes_ir`)."""
     rhs, jac, factor, solve = lanes
     n = Y.shape[0] // _L
     call_lanes(jac, Y, P, MODE, T, J)
@@ -104,17 +65,18 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, CW, INV, J, LU, K, YT, FT, W,
     passed = call_lu_factor_lanes(factor, J, SHIFT, INV, LU)
     for s in range(_k._N_STAGES):
         if s == 0:
-            stage_rhs(s, F0, K, H, CW, W)
+            call_pointers4(stage_fns[_RHS0], F0, K, H, W)
         else:
-            stage_input(s, Y, K, YT)
+            call_pointers3(stage_fns[_INPUTS + s - 1], Y, K, YT)
             for lane in range(_L):
                 ST[lane] = T[lane] + _k._ALPHA[s] * H[lane]
             call_lanes(rhs, YT, P, MODE, ST, FT)
-            stage_rhs(s, FT, K, H, CW, W)
+            call_pointers4(stage_fns[_RHS0 + s], FT, K, H, W)
         call_lu_solve(solve, LU, W)
+        ks = K[s]
         for i in range(W.shape[0]):
-            K[s, i] = W[i]
-    combine(Y, K, YN, ERR)
+            ks[i] = W[i]
+    call_pointers4(stage_fns[_COMBINE], Y, K, YN, ERR)
     return passed
 
 
@@ -122,14 +84,15 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, CW, INV, J, LU, K, YT, FT, W,
 def solve_batch_lanes(
     params, ev_amounts, out, stats, status,
     n_states, n_switch, t_start, ev_t, ev_input, t_out, rtol, atol, h_init, h_max, max_steps,
-    plan, fns, lanes,
+    plan, fns, lanes, stage_fns,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` from the model's pre-treatment state, as
     :func:`.kernel_template.solve_batch` does, ``LANES`` patients at a time. Every patient uses
     the traced functions ``fns`` (right-hand side, observables, switch functions) and the analytic
     Jacobian; ``lanes`` holds the addresses of the lane forms of the right-hand side, Jacobian,
-    factorisation and solve; ``plan`` those of the scalar factorisation and solve (for a lane whose
-    planned pivots failed and for switch location)."""
+    factorisation and solve, ``stage_fns`` those of the stage arithmetic (:mod:`.rodas_lanes_ir`);
+    ``plan`` those of the scalar factorisation and solve (for a lane whose planned pivots failed and
+    for switch location)."""
     n = n_states
     n_pat = params.shape[0]
     n_obs = out.shape[2]
@@ -138,11 +101,11 @@ def solve_batch_lanes(
     t_end = t_out[-1]
     nl = n * _L
     # Owners of the work arrays; the loop uses borrowed views (see kernel_template.solve_patient).
-    inter = np.zeros((8, nl))
+    inter = np.zeros((9, nl))
     stages = np.zeros((_k._N_STAGES, nl))
     mats = np.zeros((2, n * nl))
     inputs = np.zeros((2, max(params.shape[1], n_switch, 1) * _L))
-    per_lane = np.ones((5, _L))  # a lane without a patient keeps a step of 1 (no 1 / 0)
+    per_lane = np.ones((4, _L))  # a lane without a patient keeps a step of 1 (no 1 / 0)
     lane_vectors = np.zeros((6, _L, n))
     lane_switches = np.zeros((2, _L, max(n_switch, 1)))
     lane_obs = np.zeros((_L, n_obs))
@@ -155,11 +118,12 @@ def solve_batch_lanes(
     scalar_stages = np.empty((_k._N_STAGES, n))
     Y, F0, YT, FT = borrowed(inter[0]), borrowed(inter[1]), borrowed(inter[2]), borrowed(inter[3])
     W, YN, ERR, INV = borrowed(inter[4]), borrowed(inter[5]), borrowed(inter[6]), borrowed(inter[7])
+    F1 = borrowed(inter[8])
     K = borrowed(stages)
     J, LU = borrowed(mats[0]), borrowed(mats[1])
     P, MODE = borrowed(inputs[0]), borrowed(inputs[1])
-    T, H, ST = borrowed(per_lane[0]), borrowed(per_lane[1]), borrowed(per_lane[2])
-    SHIFT, CW = borrowed(per_lane[3]), borrowed(per_lane[4])
+    T, H = borrowed(per_lane[0]), borrowed(per_lane[1])
+    ST, SHIFT = borrowed(per_lane[2]), borrowed(per_lane[3])
     ys, f0s, ynews = borrowed(lane_vectors[0]), borrowed(lane_vectors[1]), borrowed(lane_vectors[2])
     errs, f1s, yints = (
         borrowed(lane_vectors[3]),
@@ -282,8 +246,11 @@ def solve_batch_lanes(
                 H[lane] = ck[lane, _H]
         if busy == 0:
             break
-        passed = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, CW, INV, J, LU, K, YT, FT, W, YN, ERR,
-                               atol, rtol, lanes)  # fmt: skip
+        passed = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN, ERR,
+                               atol, rtol, lanes, stage_fns)  # fmt: skip
+        # f at every lane's new state (an autonomous model: the time does not enter), for the
+        # lanes whose step is accepted without a switch crossing.
+        call_lanes(lanes[0], YN, P, MODE, T, F1)
         # Each lane's error test and what follows, as the scalar integrator does it.
         for lane in range(_L):
             if cn[lane, _PHASE] != _ATTEMPT:
@@ -313,7 +280,7 @@ def solve_batch_lanes(
                 en = _k._error_norm(err, y, ynew, rtol, atol)
                 if en <= 1.0 and _k.all_finite(ynew):
                     ck[lane, _EN] = en
-                    _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, have_jac,
+                    _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, have_jac,
                             dfdt, jac, work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
                             gs[lane, :n_switch], f1s[lane], yints[lane], obs[lane], ev_t, t_out,
                             out[i])  # fmt: skip
@@ -349,12 +316,14 @@ def _fail(cn, lane, code) -> None:
 
 
 @numba.njit
-def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, have_jac, dfdt, jac,
+def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, have_jac, dfdt, jac,
             work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp, g, f1, yint, obs_row, ev_t, t_out,
             out) -> None:  # fmt: skip
     """Lane ``lane``'s accepted step from ``t`` to ``t + h``: switch crossing, outputs, next step
     (the scalar integrator's code after a passed error test). A switch crossing is located on the
-    lane's own copy of the step-start Jacobian (``jac`` if ``have_jac``, else taken from ``J``)."""
+    lane's own copy of the step-start Jacobian (``jac`` if ``have_jac``, else taken from ``J``);
+    without one, and when the lane's step was the lanes' (not redone alone, ``have_jac``), ``f``
+    at the new state is the lanes' ``F1``."""
     rej = cn[lane, _ATT_REJ]
     cn[lane, _N_REJ] += rej
     seg_end = ck[lane, _SEG_END]
@@ -385,7 +354,11 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, have_jac
             cn[lane, _N_CHATTER] = 0
         ck[lane, _T_FLIP] = t_new
         new_segment = True
-    call_compiled(fns[_k._RHS], ynew, p, mode, t_new, f1)
+    if new_segment or have_jac:
+        call_compiled(fns[_k._RHS], ynew, p, mode, t_new, f1)
+    else:
+        for q in range(f1.shape[0]):
+            f1[q] = F1[q * _L + lane]
     i_ev = cn[lane, _I_EV]
     at_event = t_new == seg_end and i_ev < ev_t.shape[0] and ev_t[i_ev] == seg_end
     cn[lane, _I_OUT] = _k.record_outputs(t, y, f0, t_new, ynew, f1, p, mode, fns, t_out,

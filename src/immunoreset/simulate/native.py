@@ -122,6 +122,31 @@ def call_lu_factor_lanes(typingctx, address, jac, shift, scale, a):  # type: ign
     return sig, codegen
 
 
+def _call_pointers(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    """Code of a call of ``void f(double *, ...)`` at ``args[0]`` with the data of the arrays
+    ``args[1:]``."""
+    count = len(args) - 1
+    ptr = ir.DoubleType().as_pointer()
+    fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [ptr] * count).as_pointer())
+    builder.call(
+        fn, [_data(context, builder, args[i], signature.args[i]) for i in range(1, count + 1)]
+    )
+    return context.get_dummy_value()
+
+
+@intrinsic
+def call_pointers3(typingctx, address, a, b, c):  # type: ignore[no-untyped-def]
+    """Call ``void f(double *a, double *b, double *c)`` at ``address`` with the data of contiguous
+    float64 arrays (the stage functions of :mod:`.rodas_lanes_ir`)."""
+    return types.void(address, a, b, c), _call_pointers
+
+
+@intrinsic
+def call_pointers4(typingctx, address, a, b, c, d):  # type: ignore[no-untyped-def]
+    """Call ``void f(double *a, double *b, double *c, double *d)`` at ``address``."""
+    return types.void(address, a, b, c, d), _call_pointers
+
+
 @intrinsic
 def borrowed(typingctx, a):  # type: ignore[no-untyped-def]
     """A view of array ``a`` that carries no reference to its memory: the same data, shape and

@@ -20,14 +20,15 @@ from sympy.core.relational import Relational
 from immunoreset.export.decisions import Decision, SymbolicError, record, recording
 from immunoreset.export.symbolic import TIME, rates, symbolic, symbols
 from immunoreset.model.core import Model
+from immunoreset.simulate.elementary_ir import EXP, LOG, POW, definitions
 from immunoreset.simulate.machine_code import IrFunction, ir_double
 from immunoreset.simulate.sparsity import Colouring
 
 Gradient = dict[int, str]
-_UNARY = ("llvm.exp.f64", "llvm.log.f64", "llvm.sqrt.f64", "llvm.fabs.f64", "tanh")
-_DECLARATIONS = "".join(f"declare double @{f}(double)\n" for f in _UNARY) + (
-    "declare double @llvm.pow.f64(double, double)\n"
-)
+_UNARY = ("llvm.sqrt.f64", "llvm.fabs.f64", "llvm.floor.f64", "tanh")
+_DECLARATIONS = "".join(f"declare double @{f}(double)\n" for f in _UNARY) + definitions(1)
+"""Declarations, and the module's own ``pow``, ``exp`` and ``log`` (:mod:`.elementary_ir`: straight
+line, so that lanes vectorise them)."""
 _COMPARE = {"<": "olt", ">": "ogt", "<=": "ole", ">=": "oge", "==": "oeq", "!=": "one"}
 _ZERO, _ONE = "0.0", "1.0"
 
@@ -97,8 +98,7 @@ class _Emitter(IrFunction):
         if isinstance(e, sp.Pow):
             return self._power(*e.args)
         if isinstance(e, (sp.exp, sp.log, sp.Abs, sp.tanh)):
-            fn = {sp.exp: "llvm.exp.f64", sp.log: "llvm.log.f64", sp.Abs: "llvm.fabs.f64",
-                  sp.tanh: "tanh"}[type(e)]  # fmt: skip
+            fn = {sp.exp: EXP, sp.log: LOG, sp.Abs: "llvm.fabs.f64", sp.tanh: "tanh"}[type(e)]
             return self.call(fn, self.value(e.args[0]))
         if isinstance(e, (sp.Max, sp.Min)):
             test = "ogt" if isinstance(e, sp.Max) else "olt"
@@ -132,9 +132,7 @@ class _Emitter(IrFunction):
             return self.op(f"fdiv double 1.0, {out}") if exponent < 0 else out
         if exponent == sp.Rational(1, 2):
             return self.call("llvm.sqrt.f64", self.value(base))
-        return self.op(
-            f"call double @llvm.pow.f64(double {self.value(base)}, double {self.value(exponent)})"
-        )
+        return self.call(POW, self.value(base), self.value(exponent))
 
     # derivatives ----------------------------------------------------------------------------
     def grad(self, e: Any) -> Gradient:
@@ -181,7 +179,7 @@ class _Emitter(IrFunction):
                 factor = self.mul(self.value(exponent), self.value(sp.Pow(base, exponent - 1)))
                 parts.append(self.scaled(gb, factor))
             if gx := self.grad(exponent):
-                factor = self.mul(self.value(e), self.call("llvm.log.f64", self.value(base)))
+                factor = self.mul(self.value(e), self.call(LOG, self.value(base)))
                 parts.append(self.scaled(gx, factor))
             return self.summed(parts)
         if isinstance(e, sp.exp):
