@@ -158,23 +158,26 @@ def check_nonnegative(result: BatchResult, rtol: float, atol: float) -> None:
         rows = np.flatnonzero(lowest[:, j] < 0.0)
         if not len(rows):
             continue
-        v = values[:, :, j]
-        for i in rows:
-            finite = np.isfinite(v[i])
-            scale = np.max(np.abs(np.where(finite, v[i], 0.0)))
-            tol = atol + rtol * scale
-            negative = v[i] < 0.0
-            bad = negative & (v[i] < -tol)
-            v[i, negative & ~bad] = 0.0
-            if bad.any() and result.status[i] == OK:
-                first = int(np.argmax(bad))
-                result.status[i] = NEGATIVE_OUTPUT
-                result.stats[i, 3] = result.times[first]
-                result.details[int(i)] = (
-                    f"{name} = {v[i, first]:.6g} {OBSERVABLES[name].unit} at day "
-                    f"{result.times[first]:.6g} (tolerance {tol:.3g})"
-                )
-                values[i, first:, :] = np.nan
+        # The patients whose output j dips below zero, all at once (a cohort has thousands).
+        v = values[rows, :, j]
+        scale = np.max(np.abs(np.where(np.isfinite(v), v, 0.0)), axis=1)
+        tol = atol + rtol * scale
+        negative = v < 0.0
+        bad = negative & (v < -tol[:, None])
+        v[negative & ~bad] = 0.0
+        values[rows, :, j] = v
+        for k in np.flatnonzero(bad.any(axis=1)):
+            i = rows[k]
+            if result.status[i] != OK:
+                continue
+            first = int(np.argmax(bad[k]))
+            result.status[i] = NEGATIVE_OUTPUT
+            result.stats[i, 3] = result.times[first]
+            result.details[int(i)] = (
+                f"{name} = {v[k, first]:.6g} {OBSERVABLES[name].unit} at day "
+                f"{result.times[first]:.6g} (tolerance {tol[k]:.3g})"
+            )
+            values[i, first:, :] = np.nan
 
 
 def simulate(
