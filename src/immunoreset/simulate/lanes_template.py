@@ -50,11 +50,16 @@ _INPUTS, _RHS0, _COMBINE = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1  # in ``sta
 
 @numba.njit(error_model="numpy")
 def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN, ERR, atol, rtol,
-                  lanes, stage_fns):  # fmt: skip
-    """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane;
-    returns the bits of the lanes whose planned pivots all passed (the others' results are not
-    used). ``stage_fns``: the stage arithmetic (:mod:`.rodas_lanes_ir`)."""
+                  lanes, stage_fns, active, pivoting, saved):  # fmt: skip
+    """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane.
+
+    The iteration matrix of every lane is factorised by the planned LU; the ``active`` lanes (a
+    bit each) whose pivots it declines are factorised by the pivoting LU, as the scalar step does,
+    and their stages solved by it (``pivoting``: each lane's factors and work lists; ``saved``: a
+    vector per lane). Returns the bits of the lanes whose pivoting LU found the matrix singular (their
+    results are not used). ``stage_fns``: the stage arithmetic (:mod:`.rodas_lanes_ir`)."""
     rhs, jac, factor, solve = lanes
+    lu, piv, lptr, lidx, uptr, uidx = pivoting
     n = Y.shape[0] // _L
     call_lanes(jac, Y, P, MODE, T, J)
     for i in range(n):
@@ -62,7 +67,18 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN,
             INV[i * _L + lane] = 1.0 / (atol[i] + rtol * abs(Y[i * _L + lane]))
     for lane in range(_L):
         SHIFT[lane] = 1.0 / (H[lane] * _k._GAMMA)
-    passed = call_lu_factor_lanes(factor, J, SHIFT, INV, LU)
+    declined = active & ~call_lu_factor_lanes(factor, J, SHIFT, INV, LU)
+    singular = 0
+    for lane in range(_L):
+        if (declined >> lane) & 1:
+            for r in range(n):
+                for c in range(n):
+                    lu[lane, r, c] = -J[(r * n + c) * _L + lane]
+                lu[lane, r, r] += SHIFT[lane]
+            if not _k._pivoting_factor(lu[lane], piv[lane], lptr[lane], lidx[lane], uptr[lane],
+                                       uidx[lane]):  # fmt: skip
+                singular |= 1 << lane
+    pivoted = declined & ~singular
     for s in range(_k._N_STAGES):
         if s == 0:
             call_pointers4(stage_fns[_RHS0], F0, K, H, W)
@@ -72,12 +88,24 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN,
                 ST[lane] = T[lane] + _k._ALPHA[s] * H[lane]
             call_lanes(rhs, YT, P, MODE, ST, FT)
             call_pointers4(stage_fns[_RHS0 + s], FT, K, H, W)
+        if pivoted:  # the declined lanes' solutions, put in place after the planned solve
+            for lane in range(_L):
+                if (pivoted >> lane) & 1:
+                    w = saved[lane]
+                    for i in range(n):
+                        w[i] = W[i * _L + lane]
+                    _k._pivoting_solve(lu[lane], piv[lane], lptr[lane], lidx[lane], uptr[lane],
+                                       uidx[lane], w)  # fmt: skip
         call_lu_solve(solve, LU, W)
-        ks = K[s]
+        if pivoted:
+            for lane in range(_L):
+                if (pivoted >> lane) & 1:
+                    for i in range(n):
+                        W[i * _L + lane] = saved[lane, i]
         for i in range(W.shape[0]):
-            ks[i] = W[i]
+            K[s, i] = W[i]
     call_pointers4(stage_fns[_COMBINE], Y, K, YN, ERR)
-    return passed
+    return singular
 
 
 @numba.njit(cache=True, nogil=True)
@@ -116,6 +144,11 @@ def solve_batch_lanes(
     short_indices = np.empty((3, n + 1), dtype=np.int64)
     long_indices = np.empty((2, n * n), dtype=np.int64)
     scalar_stages = np.empty((_k._N_STAGES, n))
+    lane_lu = np.zeros((_L, n, n))  # each lane's pivoting LU (see attempt_lanes)
+    lane_piv = np.empty((_L, n), dtype=np.int64)
+    lane_short = np.empty((2, _L, n + 1), dtype=np.int64)
+    lane_long = np.empty((2, _L, n * n), dtype=np.int64)
+    lane_saved = np.zeros((_L, n))
     Y, F0, YT, FT = borrowed(inter[0]), borrowed(inter[1]), borrowed(inter[2]), borrowed(inter[3])
     W, YN, ERR, INV = borrowed(inter[4]), borrowed(inter[5]), borrowed(inter[6]), borrowed(inter[7])
     F1 = borrowed(inter[8])
@@ -144,10 +177,20 @@ def solve_batch_lanes(
         borrowed(long_indices[1]),
     )
     k = borrowed(scalar_stages)
+    pivoting = (
+        borrowed(lane_lu),
+        borrowed(lane_piv),
+        borrowed(lane_short[0]),
+        borrowed(lane_long[0]),
+        borrowed(lane_short[1]),
+        borrowed(lane_long[1]),
+    )
+    saved = borrowed(lane_saved)
     next_patient = 0
     while True:
         # Bring every lane to its next step attempt: a new patient, events, outputs, checks.
         busy = 0
+        active = 0
         for lane in range(_L):
             while cn[lane, _PHASE] != _ATTEMPT:
                 phase = cn[lane, _PHASE]
@@ -237,6 +280,7 @@ def solve_batch_lanes(
                     cn[lane, _PHASE] = _EMPTY
             if cn[lane, _PHASE] == _ATTEMPT:
                 busy += 1
+                active |= 1 << lane
                 for i in range(n):
                     Y[i * _L + lane] = ys[lane, i]
                     F0[i * _L + lane] = f0s[lane, i]
@@ -246,8 +290,8 @@ def solve_batch_lanes(
                 H[lane] = ck[lane, _H]
         if busy == 0:
             break
-        passed = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN, ERR,
-                               atol, rtol, lanes, stage_fns)  # fmt: skip
+        singular = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN,
+                                 ERR, atol, rtol, lanes, stage_fns, active, pivoting, saved)  # fmt: skip
         # f at every lane's new state (an autonomous model: the time does not enter), for the
         # lanes whose step is accepted without a switch crossing.
         call_lanes(lanes[0], YN, P, MODE, T, F1)
@@ -262,14 +306,7 @@ def solve_batch_lanes(
             for q in range(n):
                 ynew[q] = YN[q * _L + lane]
                 err[q] = ERR[q * _L + lane]
-            have_jac = False
-            ok = True
-            if not (passed >> lane) & 1:
-                _lane_matrix(J, lane, jac, INV, inv_scale)
-                have_jac = True
-                ok = _k.rodas_step(t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv,
-                                   nz, plan, inv_scale, k, ytmp, ftmp)  # fmt: skip
-            if not ok:
+            if (singular >> lane) & 1:
                 cn[lane, _ATT_SING] += 1
                 cn[lane, _ATT_REJ] += 1
                 if cn[lane, _ATT_SING] > _k._MAX_SINGULAR_RETRIES:
@@ -280,7 +317,7 @@ def solve_batch_lanes(
                 en = _k._error_norm(err, y, ynew, rtol, atol)
                 if en <= 1.0 and _k.all_finite(ynew):
                     ck[lane, _EN] = en
-                    _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, have_jac,
+                    _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1,
                             dfdt, jac, work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
                             gs[lane, :n_switch], f1s[lane], yints[lane], obs[lane], ev_t, t_out,
                             out[i])  # fmt: skip
@@ -316,14 +353,13 @@ def _fail(cn, lane, code) -> None:
 
 
 @numba.njit
-def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, have_jac, dfdt, jac,
+def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, dfdt, jac,
             work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp, g, f1, yint, obs_row, ev_t, t_out,
             out) -> None:  # fmt: skip
     """Lane ``lane``'s accepted step from ``t`` to ``t + h``: switch crossing, outputs, next step
-    (the scalar integrator's code after a passed error test). A switch crossing is located on the
-    lane's own copy of the step-start Jacobian (``jac`` if ``have_jac``, else taken from ``J``);
-    without one, and when the lane's step was the lanes' (not redone alone, ``have_jac``), ``f``
-    at the new state is the lanes' ``F1``."""
+    (the scalar integrator's code after a passed error test). A switch crossing is located on a
+    copy of the lane's step-start Jacobian taken from ``J`` into ``jac``; without one, ``f`` at the
+    new state is the lanes' ``F1``."""
     rej = cn[lane, _ATT_REJ]
     cn[lane, _N_REJ] += rej
     seg_end = ck[lane, _SEG_END]
@@ -332,8 +368,7 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, have
         t_new = seg_end
     new_segment = False
     if _k.mismatch(t_new, ynew, p, mode, fns, g):
-        if not have_jac:
-            _lane_matrix(J, lane, jac, INV, inv_scale)
+        _lane_matrix(J, lane, jac, INV, inv_scale)
         ok, h_cross, which = _k.locate_switch(t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err,
                                               work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
                                               g)  # fmt: skip
@@ -354,7 +389,7 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, have
             cn[lane, _N_CHATTER] = 0
         ck[lane, _T_FLIP] = t_new
         new_segment = True
-    if new_segment or have_jac:
+    if new_segment:
         call_compiled(fns[_k._RHS], ynew, p, mode, t_new, f1)
     else:
         for q in range(f1.shape[0]):
