@@ -274,7 +274,7 @@ def _integrate(
             if lane_path:
                 assert lanes is not None
                 in_threads(lanes_kernel_for(model).solve_batch_lanes, (patients, amounts, *sub),
-                           (*shared, plan, lanes[0][:3], lanes[1],
+                           (*shared, lanes[0][:3], lanes[1],
                             compiled_stages(model.n_states, LANES).addresses),
                            stop, LANE_BLOCK)  # fmt: skip
             else:

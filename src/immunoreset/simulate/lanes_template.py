@@ -38,11 +38,14 @@ from immunoreset.simulate.native import (
 _dose = _initial_state = None  # @bind-model
 
 _L = LANES
-_EMPTY, _SEGMENT, _STEP, _ATTEMPT, _FINISH = 0, 1, 2, 3, 4  # what a lane does next
+_EMPTY, _SEGMENT, _STEP, _ATTEMPT, _LOCATE, _FINISH = range(6)  # what a lane does next
+# A lane locating a switch crossing (phase _LOCATE) tries a step of the regula falsi, of its
+# bisection fallback, or the final step to the crossing (see kernel_template.locate_switch).
+_FALSI, _BISECT, _FINAL = range(3)
 # Per-lane scalars, columns of ``counters`` (int) and ``clocks`` (float).
 _PATIENT, _PHASE, _I_OUT, _I_EV, _N_ACC, _N_REJ, _N_FLIP, _LAST, _N_CHATTER, _STATUS = range(10)
-_ATT_REJ, _ATT_SING, _BUDGET, _NEW_SEGMENT = 10, 11, 12, 13
-_T, _H, _SEG_END, _T_FLIP, _EN = range(5)
+_ATT_REJ, _ATT_SING, _BUDGET, _WHICH, _SIDE, _TRIAL = range(10, 16)
+_T, _H, _SEG_END, _T_FLIP, _EN, _LO, _HI, _F_LO, _F_HI, _WIDTH, _H_STEP = range(11)
 
 
 _INPUTS, _RHS0, _COMBINE = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1  # in ``stage_fns``
@@ -112,15 +115,15 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN,
 def solve_batch_lanes(
     params, ev_amounts, out, stats, status,
     n_states, n_switch, t_start, ev_t, ev_input, t_out, rtol, atol, h_init, h_max, max_steps,
-    plan, fns, lanes, stage_fns,
+    fns, lanes, stage_fns,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` from the model's pre-treatment state, as
     :func:`.kernel_template.solve_batch` does, ``LANES`` patients at a time. Every patient uses
     the traced functions ``fns`` (right-hand side, observables, switch functions) and the analytic
     Jacobian; ``lanes`` holds the addresses of the lane forms of the right-hand side, Jacobian,
-    factorisation and solve, ``stage_fns`` those of the stage arithmetic (:mod:`.rodas_lanes_ir`);
-    ``plan`` those of the scalar factorisation and solve (for a lane whose planned pivots failed and
-    for switch location)."""
+    factorisation and solve, ``stage_fns`` those of the stage arithmetic (:mod:`.rodas_lanes_ir`).
+    Every step is made in the lanes: the trial steps that locate a switch crossing, and those of a
+    lane whose planned pivots are declined (factorised and solved by the pivoting LU)."""
     n = n_states
     n_pat = params.shape[0]
     n_obs = out.shape[2]
@@ -137,13 +140,8 @@ def solve_batch_lanes(
     lane_vectors = np.zeros((6, _L, n))
     lane_switches = np.zeros((2, _L, max(n_switch, 1)))
     lane_obs = np.zeros((_L, n_obs))
-    counters = np.zeros((_L, 14), dtype=np.int64)
-    clocks = np.zeros((_L, 5))
-    vectors = np.zeros((5, n))
-    matrices = np.zeros((2, n, n))
-    short_indices = np.empty((3, n + 1), dtype=np.int64)
-    long_indices = np.empty((2, n * n), dtype=np.int64)
-    scalar_stages = np.empty((_k._N_STAGES, n))
+    counters = np.zeros((_L, 16), dtype=np.int64)
+    clocks = np.zeros((_L, 11))
     lane_lu = np.zeros((_L, n, n))  # each lane's pivoting LU (see attempt_lanes)
     lane_piv = np.empty((_L, n), dtype=np.int64)
     lane_short = np.empty((2, _L, n + 1), dtype=np.int64)
@@ -166,17 +164,6 @@ def solve_batch_lanes(
     modes, gs = borrowed(lane_switches[0]), borrowed(lane_switches[1])
     obs = borrowed(lane_obs)
     cn, ck = borrowed(counters), borrowed(clocks)
-    work, dfdt, ytmp = borrowed(vectors[0]), borrowed(vectors[1]), borrowed(vectors[2])
-    ftmp, inv_scale = borrowed(vectors[3]), borrowed(vectors[4])
-    jac, lu = borrowed(matrices[0]), borrowed(matrices[1])
-    piv = borrowed(short_indices[0, :n])
-    nz = (
-        borrowed(short_indices[1]),
-        borrowed(long_indices[0]),
-        borrowed(short_indices[2]),
-        borrowed(long_indices[1]),
-    )
-    k = borrowed(scalar_stages)
     pivoting = (
         borrowed(lane_lu),
         borrowed(lane_piv),
@@ -192,7 +179,7 @@ def solve_batch_lanes(
         busy = 0
         active = 0
         for lane in range(_L):
-            while cn[lane, _PHASE] != _ATTEMPT:
+            while cn[lane, _PHASE] != _ATTEMPT and cn[lane, _PHASE] != _LOCATE:
                 phase = cn[lane, _PHASE]
                 if phase == _EMPTY:
                     if next_patient >= n_pat:
@@ -241,7 +228,6 @@ def solve_batch_lanes(
                     if i_ev < n_ev and ev_t[i_ev] < seg_end:
                         seg_end = ev_t[i_ev]
                     ck[lane, _SEG_END] = seg_end
-                    cn[lane, _NEW_SEGMENT] = 0
                     cn[lane, _PHASE] = _STEP
                 elif phase == _STEP:
                     t, seg_end = ck[lane, _T], ck[lane, _SEG_END]
@@ -278,7 +264,7 @@ def solve_batch_lanes(
                     stats[i, 4] = cn[lane, _LAST]
                     status[i] = cn[lane, _STATUS]
                     cn[lane, _PHASE] = _EMPTY
-            if cn[lane, _PHASE] == _ATTEMPT:
+            if cn[lane, _PHASE] == _ATTEMPT or cn[lane, _PHASE] == _LOCATE:
                 busy += 1
                 active |= 1 << lane
                 for i in range(n):
@@ -297,7 +283,7 @@ def solve_batch_lanes(
         call_lanes(lanes[0], YN, P, MODE, T, F1)
         # Each lane's error test and what follows, as the scalar integrator does it.
         for lane in range(_L):
-            if cn[lane, _PHASE] != _ATTEMPT:
+            if not (active >> lane) & 1:
                 continue
             i = cn[lane, _PATIENT]
             p, y, mode = params[i], ys[lane], modes[lane, :n_switch]
@@ -306,6 +292,14 @@ def solve_batch_lanes(
             for q in range(n):
                 ynew[q] = YN[q * _L + lane]
                 err[q] = ERR[q * _L + lane]
+            if cn[lane, _PHASE] == _LOCATE:
+                if (singular >> lane) & 1:
+                    cn[lane, _STATUS] = _k._SINGULAR
+                    cn[lane, _PHASE] = _FINISH
+                elif _locate(lane, t, p, ynew, mode, fns, gs[lane, :n_switch], cn, ck):
+                    _advance(lane, t, t + ck[lane, _HI], True, p, y, mode, f0, ynew, F1, cn, ck,
+                             fns, f1s[lane], yints[lane], obs[lane], ev_t, t_out, out[i])  # fmt: skip
+                continue
             if (singular >> lane) & 1:
                 cn[lane, _ATT_SING] += 1
                 cn[lane, _ATT_REJ] += 1
@@ -317,8 +311,7 @@ def solve_batch_lanes(
                 en = _k._error_norm(err, y, ynew, rtol, atol)
                 if en <= 1.0 and _k.all_finite(ynew):
                     ck[lane, _EN] = en
-                    _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1,
-                            dfdt, jac, work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
+                    _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns,
                             gs[lane, :n_switch], f1s[lane], yints[lane], obs[lane], ev_t, t_out,
                             out[i])  # fmt: skip
                     continue
@@ -330,18 +323,7 @@ def solve_batch_lanes(
             elif cn[lane, _ATT_REJ] >= cn[lane, _BUDGET]:
                 _fail(cn, lane, _k._MAX_STEPS)
     _k.keep_alive(inter, stages, mats, inputs, per_lane, lane_vectors, lane_switches, lane_obs,
-                  counters, clocks, vectors, matrices, short_indices, long_indices,
-                  scalar_stages)  # fmt: skip
-
-
-@numba.njit
-def _lane_matrix(J, lane, jac, INV, inv_scale) -> None:
-    """Lane ``lane``'s Jacobian and reciprocal scales as the scalar integrator holds them."""
-    n = jac.shape[0]
-    for r in range(n):
-        inv_scale[r] = INV[r * _L + lane]
-        for c in range(n):
-            jac[r, c] = J[(r * n + c) * _L + lane]
+                  counters, clocks, lane_lu, lane_piv, lane_short, lane_long, lane_saved)  # fmt: skip
 
 
 @numba.njit
@@ -353,32 +335,92 @@ def _fail(cn, lane, code) -> None:
 
 
 @numba.njit
-def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, dfdt, jac,
-            work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp, g, f1, yint, obs_row, ev_t, t_out,
+def _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns, g, f1, yint, obs_row, ev_t, t_out,
             out) -> None:  # fmt: skip
-    """Lane ``lane``'s accepted step from ``t`` to ``t + h``: switch crossing, outputs, next step
-    (the scalar integrator's code after a passed error test). A switch crossing is located on a
-    copy of the lane's step-start Jacobian taken from ``J`` into ``jac``; without one, ``f`` at the
-    new state is the lanes' ``F1``."""
+    """Lane ``lane``'s step from ``t`` to ``t + h`` passed the error test (the scalar integrator's
+    code that follows): if a switch changed sign in it, the lane goes on to locate the crossing
+    (phase ``_LOCATE``, :func:`_locate`), else the step is taken."""
     rej = cn[lane, _ATT_REJ]
     cn[lane, _N_REJ] += rej
     seg_end = ck[lane, _SEG_END]
     t_new = t + h
     if seg_end - t_new <= _k._min_step(t):
         t_new = seg_end
-    new_segment = False
     if _k.mismatch(t_new, ynew, p, mode, fns, g):
-        _lane_matrix(J, lane, jac, INV, inv_scale)
-        ok, h_cross, which = _k.locate_switch(t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err,
-                                              work, lu, piv, nz, plan, inv_scale, k, ytmp, ftmp,
-                                              g)  # fmt: skip
-        if not ok:
-            cn[lane, _STATUS] = _k._SINGULAR
-            cn[lane, _PHASE] = _FINISH
-            return
-        t_new = t + h_cross
+        # kernel_template.locate_switch's start, its trial steps then made in the lanes.
+        ck[lane, _H_STEP] = h
+        ck[lane, _LO] = 0.0
+        ck[lane, _F_LO] = _k.crossing(t, y, p, mode, fns, g)[0]
+        ck[lane, _HI] = h
+        ck[lane, _F_HI], cn[lane, _WHICH] = _k.crossing(t + h, ynew, p, mode, fns, g)
+        cn[lane, _SIDE] = 0
+        cn[lane, _PHASE] = _LOCATE
+        _next_trial(lane, t, cn, ck)
+        return
+    _advance(lane, t, t_new, False, p, y, mode, f0, ynew, F1, cn, ck, fns, f1, yint, obs_row,
+             ev_t, t_out, out)  # fmt: skip
+
+
+@numba.njit
+def _next_trial(lane, t, cn, ck) -> None:
+    """The next trial step of a lane locating a crossing in ``[t + lo, t + hi]``: regula falsi
+    (Illinois) while the bracket is wider than the tolerance, then the step to its upper end."""
+    lo, hi, f_lo, f_hi = ck[lane, _LO], ck[lane, _HI], ck[lane, _F_LO], ck[lane, _F_HI]
+    if hi - lo > 1e-10 * max(1.0, abs(t)):
+        width = hi - lo
+        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo + 0.01 * width < mid < hi - 0.01 * width):
+            mid = 0.5 * (lo + hi)
+        ck[lane, _WIDTH] = width
+        ck[lane, _H] = mid
+        cn[lane, _TRIAL] = _FALSI
+    else:
+        ck[lane, _H] = hi
+        cn[lane, _TRIAL] = _FINAL
+
+
+@numba.njit
+def _locate(lane, t, p, ynew, mode, fns, g, cn, ck) -> bool:
+    """Lane ``lane``'s trial step of size ``ck[lane, _H]`` is done (state ``ynew``): update the
+    bracket of the crossing as :func:`.kernel_template.locate_switch` does and set the next trial;
+    True once the final step to the crossing is done."""
+    if cn[lane, _TRIAL] == _FINAL:
+        return True
+    mid = ck[lane, _H]
+    f_mid, w_mid = _k.crossing(t + mid, ynew, p, mode, fns, g)
+    if cn[lane, _TRIAL] == _FALSI:
+        if f_mid > 0.0:
+            ck[lane, _HI], ck[lane, _F_HI], cn[lane, _WHICH] = mid, f_mid, w_mid
+            if cn[lane, _SIDE] == 1:
+                ck[lane, _F_LO] *= 0.5
+            cn[lane, _SIDE] = 1
+        else:
+            ck[lane, _LO], ck[lane, _F_LO] = mid, f_mid
+            if cn[lane, _SIDE] == -1:
+                ck[lane, _F_HI] *= 0.5
+            cn[lane, _SIDE] = -1
+        if ck[lane, _HI] - ck[lane, _LO] > 0.5 * ck[lane, _WIDTH]:  # slow: a bisection step
+            ck[lane, _H] = 0.5 * (ck[lane, _LO] + ck[lane, _HI])
+            cn[lane, _TRIAL] = _BISECT
+            return False
+    elif f_mid > 0.0:  # _BISECT
+        ck[lane, _HI], ck[lane, _F_HI], cn[lane, _WHICH] = mid, f_mid, w_mid
+    else:
+        ck[lane, _LO], ck[lane, _F_LO] = mid, f_mid
+    _next_trial(lane, t, cn, ck)
+    return False
+
+
+@numba.njit
+def _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, cn, ck, fns, f1, yint, obs_row,
+             ev_t, t_out, out) -> None:  # fmt: skip
+    """Take lane ``lane``'s accepted step to ``t_new`` (state ``ynew``), ``crossed`` if it ends at
+    a located switch crossing: outputs, counts, next step (``f`` at the new state is the lanes'
+    ``F1`` unless the step ends at a crossing)."""
+    seg_end = ck[lane, _SEG_END]
+    if crossed:
         cn[lane, _N_FLIP] += 1
-        cn[lane, _LAST] = which
+        cn[lane, _LAST] = cn[lane, _WHICH]
         if t_new - ck[lane, _T_FLIP] <= _k.CHATTER_WINDOW * max(1.0, abs(t_new)):
             cn[lane, _N_CHATTER] += 1
             if cn[lane, _N_CHATTER] >= _k.CHATTER_FLIPS:
@@ -388,8 +430,7 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, dfdt
         else:
             cn[lane, _N_CHATTER] = 0
         ck[lane, _T_FLIP] = t_new
-        new_segment = True
-    if new_segment:
+        ck[lane, _H] = ck[lane, _H_STEP]  # the step that passed the error test
         call_compiled(fns[_k._RHS], ynew, p, mode, t_new, f1)
     else:
         for q in range(f1.shape[0]):
@@ -399,13 +440,12 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, err, cn, ck, fns, J, INV, F1, dfdt
     cn[lane, _I_OUT] = _k.record_outputs(t, y, f0, t_new, ynew, f1, p, mode, fns, t_out,
                                          cn[lane, _I_OUT], out, yint, obs_row, not at_event)  # fmt: skip
     cn[lane, _N_ACC] += 1
-    fac = _k._step_factor(ck[lane, _EN], _k._ORDER_EST, rej > 0)
     for q in range(y.shape[0]):
         y[q] = ynew[q]
         f0[q] = f1[q]
     ck[lane, _T] = t_new
-    if new_segment:
+    if crossed:
         cn[lane, _PHASE] = _SEGMENT
         return
-    ck[lane, _H] = h * fac
+    ck[lane, _H] *= _k._step_factor(ck[lane, _EN], _k._ORDER_EST, cn[lane, _ATT_REJ] > 0)
     cn[lane, _PHASE] = _STEP if t_new < seg_end else _SEGMENT
