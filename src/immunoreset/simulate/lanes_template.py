@@ -26,7 +26,6 @@ import numpy as np
 from immunoreset.simulate import kernel_template as _k
 from immunoreset.simulate.lanes_ir import LANES
 from immunoreset.simulate.native import (
-    borrowed,
     call_compiled,
     call_lanes,
     call_lu_factor_lanes,
@@ -51,7 +50,7 @@ _T, _H, _SEG_END, _T_FLIP, _EN, _LO, _HI, _F_LO, _F_HI, _WIDTH, _H_STEP = range(
 _INPUTS, _RHS0, _COMBINE = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1  # in ``stage_fns``
 
 
-@numba.njit(error_model="numpy")
+@numba.njit(error_model="numpy", _nrt=False)
 def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN, ERR, atol, rtol,
                   lanes, stage_fns, active, pivoting, saved):  # fmt: skip
     """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane.
@@ -125,13 +124,8 @@ def solve_batch_lanes(
     Every step is made in the lanes: the trial steps that locate a switch crossing, and those of a
     lane whose planned pivots are declined (factorised and solved by the pivoting LU)."""
     n = n_states
-    n_pat = params.shape[0]
     n_obs = out.shape[2]
-    n_ev = ev_t.shape[0]
-    n_out = t_out.shape[0]
-    t_end = t_out[-1]
     nl = n * _L
-    # Owners of the work arrays; the loop uses borrowed views (see kernel_template.solve_patient).
     inter = np.zeros((9, nl))
     stages = np.zeros((_k._N_STAGES, nl))
     mats = np.zeros((2, n * nl))
@@ -147,32 +141,38 @@ def solve_batch_lanes(
     lane_short = np.empty((2, _L, n + 1), dtype=np.int64)
     lane_long = np.empty((2, _L, n * n), dtype=np.int64)
     lane_saved = np.zeros((_L, n))
-    Y, F0, YT, FT = borrowed(inter[0]), borrowed(inter[1]), borrowed(inter[2]), borrowed(inter[3])
-    W, YN, ERR, INV = borrowed(inter[4]), borrowed(inter[5]), borrowed(inter[6]), borrowed(inter[7])
-    F1 = borrowed(inter[8])
-    K = borrowed(stages)
-    J, LU = borrowed(mats[0]), borrowed(mats[1])
-    P, MODE = borrowed(inputs[0]), borrowed(inputs[1])
-    T, H = borrowed(per_lane[0]), borrowed(per_lane[1])
-    ST, SHIFT = borrowed(per_lane[2]), borrowed(per_lane[3])
-    ys, f0s, ynews = borrowed(lane_vectors[0]), borrowed(lane_vectors[1]), borrowed(lane_vectors[2])
-    errs, f1s, yints = (
-        borrowed(lane_vectors[3]),
-        borrowed(lane_vectors[4]),
-        borrowed(lane_vectors[5]),
-    )
-    modes, gs = borrowed(lane_switches[0]), borrowed(lane_switches[1])
-    obs = borrowed(lane_obs)
-    cn, ck = borrowed(counters), borrowed(clocks)
-    pivoting = (
-        borrowed(lane_lu),
-        borrowed(lane_piv),
-        borrowed(lane_short[0]),
-        borrowed(lane_long[0]),
-        borrowed(lane_short[1]),
-        borrowed(lane_long[1]),
-    )
-    saved = borrowed(lane_saved)
+    _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_t, ev_input, t_out,
+               rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns, inter, stages, mats,
+               inputs, per_lane, lane_vectors, lane_switches, lane_obs, counters, clocks, lane_lu,
+               lane_piv, lane_short, lane_long, lane_saved)  # fmt: skip
+
+
+@numba.njit(_nrt=False)
+def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_t, ev_input, t_out,
+               rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns, inter, stages, mats,
+               inputs, per_lane, lane_vectors, lane_switches, lane_obs, counters, clocks, lane_lu,
+               lane_piv, lane_short, lane_long, lane_saved) -> None:  # fmt: skip
+    """The loop of :func:`solve_batch_lanes` over the work arrays it allocated. Compiled without
+    numba's reference counting: the loop takes views of the work arrays for every lane in every
+    step, and counting each (a call, about a tenth of Park 2025's time in lanes) buys nothing here,
+    where every array outlives the loop."""
+    n_pat = params.shape[0]
+    n_obs = out.shape[2]
+    n_ev = ev_t.shape[0]
+    n_out = t_out.shape[0]
+    t_end = t_out[-1]
+    Y, F0, YT, FT, W, YN, ERR, INV, F1 = (inter[0], inter[1], inter[2], inter[3], inter[4],
+                                          inter[5], inter[6], inter[7], inter[8])  # fmt: skip
+    K = stages
+    J, LU = mats[0], mats[1]
+    P, MODE = inputs[0], inputs[1]
+    T, H, ST, SHIFT = per_lane[0], per_lane[1], per_lane[2], per_lane[3]
+    ys, f0s, ynews = lane_vectors[0], lane_vectors[1], lane_vectors[2]
+    errs, f1s, yints = lane_vectors[3], lane_vectors[4], lane_vectors[5]
+    modes, gs = lane_switches[0], lane_switches[1]
+    cn, ck = counters, clocks
+    obs, saved = lane_obs, lane_saved
+    pivoting = (lane_lu, lane_piv, lane_short[0], lane_long[0], lane_short[1], lane_long[1])
     next_patient = 0
     while True:
         # Bring every lane to its next step attempt: a new patient, events, outputs, checks.
@@ -322,11 +322,9 @@ def solve_batch_lanes(
                 _fail(cn, lane, _k._STEP_TOO_SMALL)
             elif cn[lane, _ATT_REJ] >= cn[lane, _BUDGET]:
                 _fail(cn, lane, _k._MAX_STEPS)
-    _k.keep_alive(inter, stages, mats, inputs, per_lane, lane_vectors, lane_switches, lane_obs,
-                  counters, clocks, lane_lu, lane_piv, lane_short, lane_long, lane_saved)  # fmt: skip
 
 
-@numba.njit
+@numba.njit(_nrt=False)
 def _fail(cn, lane, code) -> None:
     """End lane ``lane``'s patient with ``code``, counting the rejections of its last attempt."""
     cn[lane, _N_REJ] += cn[lane, _ATT_REJ]
@@ -334,7 +332,7 @@ def _fail(cn, lane, code) -> None:
     cn[lane, _PHASE] = _FINISH
 
 
-@numba.njit
+@numba.njit(_nrt=False)
 def _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns, g, f1, yint, obs_row, ev_t, t_out,
             out) -> None:  # fmt: skip
     """Lane ``lane``'s step from ``t`` to ``t + h`` passed the error test (the scalar integrator's
@@ -361,7 +359,7 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns, g, f1, yint, obs_
              ev_t, t_out, out)  # fmt: skip
 
 
-@numba.njit
+@numba.njit(_nrt=False)
 def _next_trial(lane, t, cn, ck) -> None:
     """The next trial step of a lane locating a crossing in ``[t + lo, t + hi]``: regula falsi
     (Illinois) while the bracket is wider than the tolerance, then the step to its upper end."""
@@ -379,7 +377,7 @@ def _next_trial(lane, t, cn, ck) -> None:
         cn[lane, _TRIAL] = _FINAL
 
 
-@numba.njit
+@numba.njit(_nrt=False)
 def _locate(lane, t, p, ynew, mode, fns, g, cn, ck) -> bool:
     """Lane ``lane``'s trial step of size ``ck[lane, _H]`` is done (state ``ynew``): update the
     bracket of the crossing as :func:`.kernel_template.locate_switch` does and set the next trial;
@@ -411,7 +409,7 @@ def _locate(lane, t, p, ynew, mode, fns, g, cn, ck) -> bool:
     return False
 
 
-@numba.njit
+@numba.njit(_nrt=False)
 def _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, cn, ck, fns, f1, yint, obs_row,
              ev_t, t_out, out) -> None:  # fmt: skip
     """Take lane ``lane``'s accepted step to ``t_new`` (state ``ynew``), ``crossed`` if it ends at
