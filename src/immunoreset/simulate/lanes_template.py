@@ -51,7 +51,7 @@ _INPUTS, _RHS0, _COMBINE = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1  # in ``sta
 
 
 @numba.njit(error_model="numpy", _nrt=False)
-def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN, ERR, atol, rtol,
+def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ERR, atol, rtol,
                   lanes, stage_fns, active, pivoting, saved):  # fmt: skip
     """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane.
 
@@ -82,30 +82,29 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN,
                 singular |= 1 << lane
     pivoted = declined & ~singular
     for s in range(_k._N_STAGES):
+        ks = K[s]  # the stage's right-hand side, solved in place
         if s == 0:
-            call_pointers4(stage_fns[_RHS0], F0, K, H, W)
+            call_pointers4(stage_fns[_RHS0], F0, K, H, ks)
         else:
             call_pointers3(stage_fns[_INPUTS + s - 1], Y, K, YT)
             for lane in range(_L):
                 ST[lane] = T[lane] + _k._ALPHA[s] * H[lane]
             call_lanes(rhs, YT, P, MODE, ST, FT)
-            call_pointers4(stage_fns[_RHS0 + s], FT, K, H, W)
+            call_pointers4(stage_fns[_RHS0 + s], FT, K, H, ks)
         if pivoted:  # the declined lanes' solutions, put in place after the planned solve
             for lane in range(_L):
                 if (pivoted >> lane) & 1:
                     w = saved[lane]
                     for i in range(n):
-                        w[i] = W[i * _L + lane]
+                        w[i] = ks[i * _L + lane]
                     _k._pivoting_solve(lu[lane], piv[lane], lptr[lane], lidx[lane], uptr[lane],
                                        uidx[lane], w)  # fmt: skip
-        call_lu_solve(solve, LU, W)
+        call_lu_solve(solve, LU, ks)
         if pivoted:
             for lane in range(_L):
                 if (pivoted >> lane) & 1:
                     for i in range(n):
-                        W[i * _L + lane] = saved[lane, i]
-        for i in range(W.shape[0]):
-            K[s, i] = W[i]
+                        ks[i * _L + lane] = saved[lane, i]
     call_pointers4(stage_fns[_COMBINE], Y, K, YN, ERR)
     return singular
 
@@ -126,7 +125,7 @@ def solve_batch_lanes(
     n = n_states
     n_obs = out.shape[2]
     nl = n * _L
-    inter = np.zeros((9, nl))
+    inter = np.zeros((8, nl))
     stages = np.zeros((_k._N_STAGES, nl))
     mats = np.zeros((2, n * nl))
     inputs = np.zeros((2, max(params.shape[1], n_switch, 1) * _L))
@@ -161,8 +160,8 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
     n_ev = ev_t.shape[0]
     n_out = t_out.shape[0]
     t_end = t_out[-1]
-    Y, F0, YT, FT, W, YN, ERR, INV, F1 = (inter[0], inter[1], inter[2], inter[3], inter[4],
-                                          inter[5], inter[6], inter[7], inter[8])  # fmt: skip
+    Y, F0, YT, FT, YN, ERR, INV, F1 = (inter[0], inter[1], inter[2], inter[3], inter[4],
+                                       inter[5], inter[6], inter[7])  # fmt: skip
     K = stages
     J, LU = mats[0], mats[1]
     P, MODE = inputs[0], inputs[1]
@@ -276,7 +275,7 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                 H[lane] = ck[lane, _H]
         if busy == 0:
             break
-        singular = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, W, YN,
+        singular = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN,
                                  ERR, atol, rtol, lanes, stage_fns, active, pivoting, saved)  # fmt: skip
         # f at every lane's new state (an autonomous model: the time does not enter), for the
         # lanes whose step is accepted without a switch crossing.
