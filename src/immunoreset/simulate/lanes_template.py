@@ -32,6 +32,7 @@ from immunoreset.simulate.native import (
     call_lu_solve,
     call_pointers3,
     call_pointers4,
+    call_pointers6,
 )
 
 _dose = _initial_state = None  # @bind-model
@@ -47,19 +48,21 @@ _ATT_REJ, _ATT_SING, _BUDGET, _WHICH, _SIDE, _TRIAL = range(10, 16)
 _T, _H, _SEG_END, _T_FLIP, _EN, _LO, _HI, _F_LO, _F_HI, _WIDTH, _H_STEP = range(11)
 
 
-_INPUTS, _RHS0, _COMBINE = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1  # in ``stage_fns``
+_INPUTS, _RHS0, _COMBINE, _ERROR = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1, 2 * _k._N_STAGES
+# (positions in ``stage_fns``)
 
 
 @numba.njit(error_model="numpy", _nrt=False)
 def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ERR, atol, rtol,
-                  lanes, stage_fns, active, pivoting, saved):  # fmt: skip
+                  RTOL, TEST, lanes, stage_fns, active, pivoting, saved):  # fmt: skip
     """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane.
 
     The iteration matrix of every lane is factorised by the planned LU; the ``active`` lanes (a
     bit each) whose pivots it declines are factorised by the pivoting LU, as the scalar step does,
     and their stages solved by it (``pivoting``: each lane's factors and work lists; ``saved``: a
-    vector per lane). Returns the bits of the lanes whose pivoting LU found the matrix singular (their
-    results are not used). ``stage_fns``: the stage arithmetic (:mod:`.rodas_lanes_ir`)."""
+    vector per lane). Each lane's error norm and whether its new state is finite go to ``TEST``
+    (``RTOL`` holds ``rtol``). Returns the bits of the lanes whose pivoting LU found the matrix
+    singular (their results are not used). ``stage_fns``: the stage arithmetic (:mod:`.rodas_lanes_ir`)."""
     rhs, jac, factor, solve = lanes
     lu, piv, lptr, lidx, uptr, uidx = pivoting
     n = Y.shape[0] // _L
@@ -106,6 +109,7 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ER
                     for i in range(n):
                         ks[i * _L + lane] = saved[lane, i]
     call_pointers4(stage_fns[_COMBINE], Y, K, YN, ERR)
+    call_pointers6(stage_fns[_ERROR], Y, YN, ERR, atol, RTOL, TEST)
     return singular
 
 
@@ -129,8 +133,9 @@ def solve_batch_lanes(
     stages = np.zeros((_k._N_STAGES, nl))
     mats = np.zeros((2, n * nl))
     inputs = np.zeros((2, max(params.shape[1], n_switch, 1) * _L))
-    per_lane = np.ones((4, _L))  # a lane without a patient keeps a step of 1 (no 1 / 0)
-    lane_vectors = np.zeros((6, _L, n))
+    per_lane = np.ones((7, _L))  # a lane without a patient keeps a step of 1 (no 1 / 0)
+    per_lane[6, 0] = rtol
+    lane_vectors = np.zeros((5, _L, n))
     lane_switches = np.zeros((2, _L, max(n_switch, 1)))
     lane_obs = np.zeros((_L, n_obs))
     counters = np.zeros((_L, 16), dtype=np.int64)
@@ -166,8 +171,10 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
     J, LU = mats[0], mats[1]
     P, MODE = inputs[0], inputs[1]
     T, H, ST, SHIFT = per_lane[0], per_lane[1], per_lane[2], per_lane[3]
+    TEST = per_lane[4:6].reshape(2 * _L)  # error norms, then whether the new states are finite
+    RTOL = per_lane[6]
     ys, f0s, ynews = lane_vectors[0], lane_vectors[1], lane_vectors[2]
-    errs, f1s, yints = lane_vectors[3], lane_vectors[4], lane_vectors[5]
+    f1s, yints = lane_vectors[3], lane_vectors[4]
     modes, gs = lane_switches[0], lane_switches[1]
     cn, ck = counters, clocks
     obs, saved = lane_obs, lane_saved
@@ -276,7 +283,8 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
         if busy == 0:
             break
         singular = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN,
-                                 ERR, atol, rtol, lanes, stage_fns, active, pivoting, saved)  # fmt: skip
+                                 ERR, atol, rtol, RTOL, TEST, lanes, stage_fns, active, pivoting,
+                                 saved)  # fmt: skip
         # f at every lane's new state (an autonomous model: the time does not enter), for the
         # lanes whose step is accepted without a switch crossing.
         call_lanes(lanes[0], YN, P, MODE, T, F1)
@@ -286,11 +294,10 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                 continue
             i = cn[lane, _PATIENT]
             p, y, mode = params[i], ys[lane], modes[lane, :n_switch]
-            ynew, err, f0 = ynews[lane], errs[lane], f0s[lane]
+            ynew, f0 = ynews[lane], f0s[lane]
             t, h = ck[lane, _T], ck[lane, _H]
             for q in range(n):
                 ynew[q] = YN[q * _L + lane]
-                err[q] = ERR[q * _L + lane]
             if cn[lane, _PHASE] == _LOCATE:
                 if (singular >> lane) & 1:
                     cn[lane, _STATUS] = _k._SINGULAR
@@ -307,15 +314,15 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     continue
                 h *= _k._SINGULAR_SHRINK
             else:
-                en = _k._error_norm(err, y, ynew, rtol, atol)
-                if en <= 1.0 and _k.all_finite(ynew):
+                en, finite = TEST[lane], TEST[_L + lane] != 0.0
+                if en <= 1.0 and finite:
                     ck[lane, _EN] = en
                     _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns,
                             gs[lane, :n_switch], f1s[lane], yints[lane], obs[lane], ev_t, t_out,
                             out[i])  # fmt: skip
                     continue
                 cn[lane, _ATT_REJ] += 1
-                h *= _k._step_factor(en if _k.all_finite(ynew) else math.inf, _k._ORDER_EST, True)
+                h *= _k._step_factor(en if finite else math.inf, _k._ORDER_EST, True)
             ck[lane, _H] = h
             if h < _k._min_step(t):
                 _fail(cn, lane, _k._STEP_TOO_SMALL)

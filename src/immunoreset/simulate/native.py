@@ -148,6 +148,12 @@ def call_pointers4(typingctx, address, a, b, c, d):  # type: ignore[no-untyped-d
 
 
 @intrinsic
+def call_pointers6(typingctx, address, a, b, c, d, e, f):  # type: ignore[no-untyped-def]
+    """Call ``void f(double *a, ..., double *f)`` at ``address``."""
+    return types.void(address, a, b, c, d, e, f), _call_pointers
+
+
+@intrinsic
 def borrowed(typingctx, a):  # type: ignore[no-untyped-def]
     """A view of array ``a`` that carries no reference to its memory: the same data, shape and
     strides with a null memory-info pointer.

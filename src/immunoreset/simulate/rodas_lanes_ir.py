@@ -24,8 +24,9 @@ from immunoreset.simulate import rodas4
 from immunoreset.simulate.kernels import cache_dir
 from immunoreset.simulate.machine_code import compile_ir, ir_double
 
-INPUT, RHS, COMBINE = "stage_input", "stage_rhs", "combine"
-"""Function names: ``stage_input<s>`` (s = 1..5), ``stage_rhs<s>`` (s = 0..5) and ``combine``."""
+INPUT, RHS, COMBINE, ERROR = "stage_input", "stage_rhs", "combine", "error_test"
+"""Function names: ``stage_input<s>`` (s = 1..5), ``stage_rhs<s>`` (s = 0..5), ``combine`` and
+``error_test``."""
 
 
 class _Vectors:
@@ -107,10 +108,49 @@ def _combine(n: int, lanes: int) -> str:
     return v.function(COMBINE, ("y", "k", "yn", "err"))
 
 
+def _error_test(n: int, lanes: int) -> str:
+    """``void error_test(y, yn, err, atol, rtol, out)``: each lane's error norm
+    (:func:`.rodas4.error_norm`: ``sqrt(sum_i (err_i / (atol_i + rtol max(|y_i|, |yn_i|)))^2 / n)``,
+    summed in order) into ``out[0:L]``, and 1.0 where every ``yn_i`` is finite (else 0.0) into
+    ``out[L:2L]``. ``atol`` holds one value per state, ``rtol`` one value."""
+    v = _Vectors(n, lanes)
+    d, b = v.d, f"<{lanes} x i1>"
+    rtol = v.op("load double, double* %rtol")
+    rtol_v = v.op(f"insertelement {d} undef, double {rtol}, i32 0")
+    rtol_s = v.op(f"shufflevector {d} {rtol_v}, {d} undef, <{lanes} x i32> zeroinitializer")
+    acc = v.splat(0.0)
+    finite = "<" + ", ".join(["i1 true"] * lanes) + ">"
+    inf = v.splat(float("inf"))
+    for i in range(n):
+        y0 = v.op(f"call {d} @llvm.fabs.v{lanes}f64({d} {v.load('y', i)})")
+        yn = v.load("yn", i)
+        y1 = v.op(f"call {d} @llvm.fabs.v{lanes}f64({d} {yn})")
+        larger = v.op(f"fcmp ogt {d} {y1}, {y0}")  # numba's max(a, b): b where b > a, else a
+        biggest = v.op(f"select {b} {larger}, {d} {y1}, {d} {y0}")
+        atol = v.op(f"load double, double* {v.op(f'getelementptr double, double* %atol, i64 {i}')}")
+        atol_v = v.op(f"insertelement {d} undef, double {atol}, i32 0")
+        atol_s = v.op(f"shufflevector {d} {atol_v}, {d} undef, <{lanes} x i32> zeroinitializer")
+        scale = v.op(f"fadd {d} {atol_s}, {v.op(f'fmul {d} {rtol_s}, {biggest}')}")
+        r = v.op(f"fdiv {d} {v.load('err', i)}, {scale}")
+        acc = v.op(f"fadd {d} {acc}, {v.op(f'fmul {d} {r}, {r}')}")
+        ordered = v.op(f"fcmp ord {d} {yn}, {yn}")
+        bounded = v.op(f"fcmp one {d} {y1}, {inf}")
+        finite = v.op(f"and {b} {finite}, {v.op(f'and {b} {ordered}, {bounded}')}")
+    mean = v.op(f"fdiv {d} {acc}, {v.splat(float(n))}")
+    v.store(v.op(f"call {d} @llvm.sqrt.v{lanes}f64({d} {mean})"), "out", 0)
+    v.store(v.op(f"uitofp {b} {finite} to {d}"), "out", 1)
+    params = ", ".join(f"double* noalias %{a}" for a in ("y", "yn", "err", "atol", "rtol", "out"))
+    return (
+        f"declare {d} @llvm.fabs.v{lanes}f64({d})\ndeclare {d} @llvm.sqrt.v{lanes}f64({d})\n"
+        f"define void @{ERROR}({params}) {{\n" + "\n".join(v.lines) + "\n  ret void\n}\n"
+    )
+
+
 def names() -> tuple[str, ...]:
-    """The module's functions: ``stage_input1..5``, ``stage_rhs0..5``, ``combine``."""
+    """The module's functions: ``stage_input1..5``, ``stage_rhs0..5``, ``combine``,
+    ``error_test``."""
     inputs = tuple(f"{INPUT}{s}" for s in range(1, rodas4.N_STAGES))
-    return (*inputs, *(f"{RHS}{s}" for s in range(rodas4.N_STAGES)), COMBINE)
+    return (*inputs, *(f"{RHS}{s}" for s in range(rodas4.N_STAGES)), COMBINE, ERROR)
 
 
 def stages_ir(n: int, lanes: int) -> str:
@@ -118,6 +158,7 @@ def stages_ir(n: int, lanes: int) -> str:
     parts = [_stage_input(n, lanes, s) for s in range(1, rodas4.N_STAGES)]
     parts += [_stage_rhs(n, lanes, s) for s in range(rodas4.N_STAGES)]
     parts.append(_combine(n, lanes))
+    parts.append(_error_test(n, lanes))
     return "\n".join(parts)
 
 
