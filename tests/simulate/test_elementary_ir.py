@@ -8,7 +8,7 @@ import ctypes
 import numpy as np
 import pytest
 
-from immunoreset.simulate import elementary_ir as E
+from immunoreset.simulate import elementary_ir as elementary
 from immunoreset.simulate.machine_code import compile_ir
 
 DOUBLES = ctypes.POINTER(ctypes.c_double)
@@ -33,7 +33,7 @@ def _loop(function: str, arity: int, lanes: int) -> str:
         lines.append(f"  %v{a} = load {d}, {d}* %q{a}, align 8")
     call_args = ", ".join(f"{d} %v{a}" for a in args)
     lines += [
-        f"  %r = call {d} @{E.name(function, lanes)}({call_args})",
+        f"  %r = call {d} @{elementary.name(function, lanes)}({call_args})",
         f"  store {d} %r, {d}* %qout, align 8",
         f"  %next = add i64 %i, {lanes}",
         "  %done = icmp sge i64 %next, %n",
@@ -42,14 +42,14 @@ def _loop(function: str, arity: int, lanes: int) -> str:
         "  ret void",
         "}",
     ]
-    return E.declarations(lanes) + E.definitions(lanes) + "\n".join(lines) + "\n"
+    return elementary.declarations(lanes) + elementary.definitions(lanes) + "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
 def functions():  # type: ignore[no-untyped-def]
     """(function, lanes) -> a numpy-level caller, compiled once for the module."""
     engines, out = [], {}
-    for function, arity in ((E.POW, 2), (E.EXP, 1), (E.LOG, 1)):
+    for function, arity in ((elementary.POW, 2), (elementary.EXP, 1), (elementary.LOG, 1)):
         for lanes in (1, LANES):
             engine, (address,) = compile_ir(_loop(function, arity, lanes), None, ("run",))
             engines.append(engine)
@@ -77,11 +77,11 @@ def test_log_and_exp_are_within_two_units_in_the_last_place(functions) -> None: 
     rng = np.random.default_rng(1)
     x = 10.0 ** rng.uniform(-300, 300, 1 << 14)
     x[:4] = (5e-324, 2.2e-308, 1.0 - 1e-12, 1.0 + 1e-12)  # subnormal, tiny, near 1
-    assert _relative(functions[E.LOG, 1](x), np.log(x)).max() <= 4.5e-16
+    assert _relative(functions[elementary.LOG, 1](x), np.log(x)).max() <= 4.5e-16
     near_one = 1.0 + rng.uniform(-0.3, 0.3, 1 << 14)
-    assert np.abs(functions[E.LOG, 1](near_one) - np.log(near_one)).max() <= 1.2e-16
+    assert np.abs(functions[elementary.LOG, 1](near_one) - np.log(near_one)).max() <= 1.2e-16
     t = rng.uniform(-708.0, 709.0, 1 << 14)
-    assert _relative(functions[E.EXP, 1](t), np.exp(t)).max() <= 4.5e-16
+    assert _relative(functions[elementary.EXP, 1](t), np.exp(t)).max() <= 4.5e-16
 
 
 def test_pow_error_grows_with_y_log_x_as_documented(functions) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ def test_pow_error_grows_with_y_log_x_as_documented(functions) -> None:  # type:
     rng = np.random.default_rng(2)
     x = 10.0 ** rng.uniform(-20, 20, 1 << 15)
     y = rng.uniform(0.3, 5.0, 1 << 15)
-    error = _relative(functions[E.POW, 1](x, y), np.power(x, y))
+    error = _relative(functions[elementary.POW, 1](x, y), np.power(x, y))
     bound = np.abs(y * np.log(x)) * 2.2e-16 + 1e-15
     assert (error <= bound).all()
     assert error.max() < 1e-14 * 3.2  # |y log x| reaches 230 here
@@ -108,7 +108,7 @@ def test_pow_special_cases_are_the_c_librarys(functions) -> None:  # type: ignor
     x, y = (np.array(v + (1.0,) * (-len(v) % LANES)) for v in zip(*CASES, strict=True))
     with np.errstate(all="ignore"):
         expected = np.power(x, y)
-    got = functions[E.POW, 1](x, y)
+    got = functions[elementary.POW, 1](x, y)
     for a, b, g, e in zip(x, y, got, expected, strict=True):
         if np.isnan(e):
             assert np.isnan(g), (a, b, g)
@@ -120,9 +120,17 @@ def test_pow_special_cases_are_the_c_librarys(functions) -> None:  # type: ignor
 
 def test_lane_forms_give_the_scalar_bits(functions) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
-    x = np.concatenate([10.0 ** rng.uniform(-30, 30, 4096), -rng.uniform(0, 5, 64), [0.0, np.inf, np.nan, 1.0]])
-    y = np.concatenate([rng.uniform(-6, 6, 4096), np.round(rng.uniform(-6, 6, 64)), [2.0, -1.0, 3.0, np.nan]])
-    for function, args in ((E.POW, (x, y)), (E.EXP, (y * 100,)), (E.LOG, (np.abs(x),))):
+    x = np.concatenate(
+        [10.0 ** rng.uniform(-30, 30, 4096), -rng.uniform(0, 5, 64), [0.0, np.inf, np.nan, 1.0]]
+    )
+    y = np.concatenate(
+        [rng.uniform(-6, 6, 4096), np.round(rng.uniform(-6, 6, 64)), [2.0, -1.0, 3.0, np.nan]]
+    )
+    for function, args in (
+        (elementary.POW, (x, y)),
+        (elementary.EXP, (y * 100,)),
+        (elementary.LOG, (np.abs(x),)),
+    ):
         with np.errstate(all="ignore"):
             scalar = functions[function, 1](*args)
             lanes = functions[function, LANES](*args)

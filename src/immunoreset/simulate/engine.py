@@ -248,17 +248,18 @@ def _integrate(
     probe = python_caller(traced[0].address) if traced[0] is not None else None
     for rows, dormant in _dormant_groups(model, kernel, params, events, p_pattern, probe):
         colours = colouring_for(model, settings.sparse_jacobian, p_pattern, dormant, probe)
-        addresses = _addresses(model, settings, p_pattern, colours, traced, params[rows])
-        lanes = _lane_functions(model, settings, p_pattern, colours, traced, addresses, probe)
+        group = params[rows]
+        lanes = _lane_functions(model, settings, p_pattern, colours, traced, probe)
         in_lanes = np.zeros(len(rows), dtype=bool)
         if lanes is not None:
-            in_lanes = (addresses == np.array(lanes[0])).all(axis=1)
+            in_lanes = lanes[0].applies(group)
+            for compiled in traced:
+                in_lanes &= compiled.applies(group)  # type: ignore[union-attr]
         shared = (
             model.n_states, len(model.switch_names), float(t_start), events.times, events.inputs,
             t_out, settings.rtol, model.absolute_tolerances(settings.atol), settings.h_init,
             settings.h_max, settings.max_steps,
         )  # fmt: skip
-        plan = _lu_addresses(model, colours, p_pattern, settings, probe)
         for chosen, lane_path in ((in_lanes, True), (~in_lanes, False)):
             if not chosen.any():
                 continue
@@ -273,14 +274,18 @@ def _integrate(
             patients = params if whole else params[sub_rows]
             if lane_path:
                 assert lanes is not None
+                fns = tuple(c.address for c in traced)  # type: ignore[union-attr]
                 in_threads(lanes_kernel_for(model).solve_batch_lanes, (patients, amounts, *sub),
-                           (*shared, lanes[0][:3], lanes[1],
+                           (*shared, fns, lanes[1],
                             compiled_stages(model.n_states, LANES).addresses),
                            stop, LANE_BLOCK)  # fmt: skip
             else:
+                # The scalar integrator's functions are compiled only for patients who need them.
+                addresses = _addresses(model, settings, p_pattern, colours, traced, patients)
+                plan = _lu_addresses(model, colours, p_pattern, settings, probe)
                 in_threads(
                     kernel.solve_batch,
-                    (patients, amounts, addresses[chosen], *sub),
+                    (patients, amounts, addresses, *sub),
                     (*shared, model.autonomous, colours.colour_ptr, colours.colour_cols,
                      colours.col_ptr, colours.row_idx, plan),
                     stop,
@@ -290,19 +295,21 @@ def _integrate(
 
 
 def _lane_functions(
-    model: Model, settings: SolverSettings, p_pattern: np.ndarray, colours: Colouring,
-    traced: tuple[Compiled | None, ...], addresses: np.ndarray, rhs: Rhs | None,
-) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:  # fmt: skip
-    """For lock-step integration (:mod:`.lanes_template`): the addresses a patient must have to
-    run in lanes (the traced right-hand side, observables and switch functions and the analytic
-    Jacobian) and those of the lane forms of the right-hand side, Jacobian, factorisation and
-    solve; None where lanes do not apply (a model with time in its equations, settings or
-    functions other than the traced ones, no patient who uses them)."""
-    if not (settings.lanes and model.autonomous) or any(c is None for c in traced):
+    model: Model,
+    settings: SolverSettings,
+    p_pattern: np.ndarray,
+    colours: Colouring,
+    traced: tuple[Compiled | None, ...],
+    rhs: Rhs | None,
+) -> tuple[Compiled, tuple[int, int, int, int]] | None:
+    """For lock-step integration (:mod:`.lanes_template`): the lane form of the analytic Jacobian
+    (whose decisions, with those of the traced functions, say which patients run in lanes) and
+    the addresses of the lane forms of the right-hand side, Jacobian, factorisation and solve;
+    None where lanes do not apply (a model with time in its equations, or settings or functions
+    other than the traced ones and the analytic Jacobian)."""
+    if not (settings.lanes and model.autonomous and settings.sparse_jacobian):
         return None
-    jac = analytic_jacobian(model, p_pattern, colours) if settings.jacobian == "analytic" else None
-    scalar = (*(c.address for c in traced), jac.address if jac is not None else 0)  # type: ignore[union-attr]
-    if jac is None or not (addresses == np.array(scalar)).all(axis=1).any():
+    if settings.jacobian != "analytic" or any(c is None for c in traced):
         return None
     rhs_lanes = traced_rhs(model, p_pattern, LANES)
     jac_lanes = analytic_jacobian(model, p_pattern, colours, LANES)
@@ -310,7 +317,7 @@ def _lane_functions(
         return None
     atol = model.absolute_tolerances(settings.atol)
     lu = compiled_lu(lu_plan_for(model, colours, p_pattern, atol, settings.rtol, rhs), LANES)
-    return scalar, (rhs_lanes.address, jac_lanes.address, lu.factor, lu.solve)
+    return jac_lanes, (rhs_lanes.address, jac_lanes.address, lu.factor, lu.solve)
 
 
 def simulate_chunks(

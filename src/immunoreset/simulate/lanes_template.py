@@ -283,8 +283,8 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
         if busy == 0:
             break
         singular = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN,
-                                 ERR, atol, rtol, RTOL, TEST, lanes, stage_fns, active, pivoting,
-                                 saved)  # fmt: skip
+                                 ERR, atol, rtol, RTOL, TEST, lanes, stage_fns, np.int64(active),
+                                 pivoting, saved)  # fmt: skip
         # f at every lane's new state (an autonomous model: the time does not enter), for the
         # lanes whose step is accepted without a switch crossing.
         call_lanes(lanes[0], YN, P, MODE, T, F1)
@@ -303,7 +303,9 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     cn[lane, _STATUS] = _k._SINGULAR
                     cn[lane, _PHASE] = _FINISH
                 elif _locate(lane, t, p, ynew, mode, fns, gs[lane, :n_switch], cn, ck):
-                    _advance(lane, t, t + ck[lane, _HI], True, p, y, mode, f0, ynew, F1, cn, ck,
+                    crossed = cn[lane, _PHASE] == _LOCATE  # a variable: a literal True would
+                    # compile _advance a second time
+                    _advance(lane, t, t + ck[lane, _HI], crossed, p, y, mode, f0, ynew, F1, cn, ck,
                              fns, f1s[lane], yints[lane], obs[lane], ev_t, t_out, out[i])  # fmt: skip
                 continue
             if (singular >> lane) & 1:
@@ -361,7 +363,8 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns, g, f1, yint, obs_
         cn[lane, _PHASE] = _LOCATE
         _next_trial(lane, t, cn, ck)
         return
-    _advance(lane, t, t_new, False, p, y, mode, f0, ynew, F1, cn, ck, fns, f1, yint, obs_row,
+    crossed = cn[lane, _PHASE] == _LOCATE  # False here (see _lane_loop)
+    _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, cn, ck, fns, f1, yint, obs_row,
              ev_t, t_out, out)  # fmt: skip
 
 
