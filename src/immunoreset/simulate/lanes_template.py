@@ -4,14 +4,16 @@
 Each patient keeps its own step sequence: its own time, step size, error test, rejections, switch
 modes, dosing events and outputs, exactly as :func:`.kernel_template.solve_patient` integrates it
 alone. What the lanes share is the arithmetic of a step attempt: the Jacobian, the factorisation
-of the iteration matrix, the six stages (right-hand side, solve) and the new state are computed for
-all lanes by the lane forms of the generated functions (:mod:`.lanes_ir`), one vector instruction
-doing the same operation for every patient; the work arrays are lane-interleaved (entry ``i`` of
-lane ``l`` at ``i * LANES + l``). Everything else a patient decides (the error test, a switch
-crossing, events, outputs, a pivot that the planned LU declines) is done lane by lane by the scalar
-integrator's own functions, on that lane's copy. Every operation is the scalar integrator's, in the
-same order, so a patient's result is the same bits whichever lane and batch it runs in (tested);
-a lane whose patient is done takes the next patient of the batch.
+of the iteration matrix, the six stages (right-hand side, solve), the new state and its error norm
+are computed for all lanes by the lane forms of the generated functions (:mod:`.lanes_ir`,
+:mod:`.rodas_lanes_ir`), one vector instruction doing the same operation for every patient; the
+work arrays are lane-interleaved (entry ``i`` of lane ``l`` at ``i * LANES + l``). What each
+patient decides (accepting or rejecting the step, the bracket of a switch crossing, events,
+outputs) is done lane by lane with the scalar integrator's own functions. The trial steps that
+locate a crossing are lane steps too, and a lane whose planned pivots are declined is factorised
+and solved by the pivoting LU inside the lane step. Every operation is the scalar integrator's, in
+the same order, so a patient's result is the same bits whichever lane and batch it runs in
+(tested); a lane whose patient is done takes the next patient of the batch.
 
 Used for autonomous models with the traced right-hand side and the analytic Jacobian (the engine
 decides per patient, see :func:`.engine.simulate`); anything else runs through
@@ -48,8 +50,8 @@ _ATT_REJ, _ATT_SING, _BUDGET, _WHICH, _SIDE, _TRIAL = range(10, 16)
 _T, _H, _SEG_END, _T_FLIP, _EN, _LO, _HI, _F_LO, _F_HI, _WIDTH, _H_STEP = range(11)
 
 
+# Positions in ``stage_fns`` (the order of rodas_lanes_ir.names()).
 _INPUTS, _RHS0, _COMBINE, _ERROR = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1, 2 * _k._N_STAGES
-# (positions in ``stage_fns``)
 
 
 @numba.njit(error_model="numpy", _nrt=False)
