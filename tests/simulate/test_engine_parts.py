@@ -299,3 +299,44 @@ def test_a_borrowed_view_is_the_same_array_without_its_reference() -> None:
     shape, strides, total = _through_a_borrowed_view(part)
     assert shape == part.shape and strides == part.strides
     assert base[1, 0] == -1.0 and total == part.sum()
+
+
+def _reference_check(values: np.ndarray, nonnegative: np.ndarray, ok: np.ndarray, tol_of) -> list:  # type: ignore[no-untyped-def]
+    """The rule of check_nonnegative in numpy, output by output (its earlier implementation)."""
+    failures = []
+    lowest = np.fmin.reduce(values, axis=1)
+    for j in np.flatnonzero(nonnegative):
+        for i in np.flatnonzero(lowest[:, j] < 0.0):
+            v = values[i, :, j]
+            tol = tol_of(np.max(np.abs(np.where(np.isfinite(v), v, 0.0))))
+            negative = v < 0.0
+            bad = negative & (v < -tol)
+            v[negative & ~bad] = 0.0
+            if bad.any() and ok[i]:
+                first = int(np.argmax(bad))
+                ok[i] = False
+                failures.append((i, j, first, v[first], tol))
+                values[i, first:, :] = np.nan
+    return failures
+
+
+def test_negative_outputs_are_clipped_as_the_rule_says_patient_by_patient() -> None:
+    """The compiled check against the rule written in numpy, on outputs with tiny and large
+    negatives, NaN, outputs that may be negative, failed patients and a patient whose first failing
+    output turns later outputs to NaN (which then do not count)."""
+    from immunoreset.simulate.clip import clip_negative
+
+    rng = np.random.default_rng(5)
+    values = rng.uniform(0.0, 100.0, (40, 30, 4)) * rng.uniform(0, 1, (40, 1, 4)) ** 4
+    values[rng.uniform(size=values.shape) < 0.2] *= -1e-9
+    values[rng.uniform(size=values.shape) < 0.02] = -rng.uniform(0.0, 1.0)
+    values[rng.uniform(size=values.shape) < 0.02] = np.nan
+    nonnegative = np.array([True, True, False, True])
+    ok = rng.uniform(size=40) < 0.9
+    expected = values.copy()
+    failures = _reference_check(expected, nonnegative, ok.copy(), lambda scale: 1e-6 + 1e-6 * scale)
+    report = np.empty((40, 4))
+    clip_negative(values, nonnegative, ok, 1e-6, 1e-6, report)
+    assert np.array_equal(values, expected, equal_nan=True)
+    got = [(i, int(r[0]), int(r[1]), r[2], r[3]) for i, r in enumerate(report) if r[0] >= 0]
+    assert got == sorted(failures) and len(failures) >= 3

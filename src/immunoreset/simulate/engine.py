@@ -149,35 +149,20 @@ def check_nonnegative(result: BatchResult, rtol: float, atol: float) -> None:
     values = result.values
     if values.size == 0:
         return
-    # The lowest value of every (patient, output) in one pass over the outputs (NaN ignored), so
-    # only the outputs that go negative are looked at one by one.
-    lowest = np.fmin.reduce(values, axis=1)
-    for j, name in enumerate(result.observables):
-        if not OBSERVABLES[name].nonnegative:
-            continue
-        rows = np.flatnonzero(lowest[:, j] < 0.0)
-        if not len(rows):
-            continue
-        # The patients whose output j dips below zero, all at once (a cohort has thousands).
-        v = values[rows, :, j]
-        scale = np.max(np.abs(np.where(np.isfinite(v), v, 0.0)), axis=1)
-        tol = atol + rtol * scale
-        negative = v < 0.0
-        bad = negative & (v < -tol[:, None])
-        v[negative & ~bad] = 0.0
-        values[rows, :, j] = v
-        for k in np.flatnonzero(bad.any(axis=1)):
-            i = rows[k]
-            if result.status[i] != OK:
-                continue
-            first = int(np.argmax(bad[k]))
-            result.status[i] = NEGATIVE_OUTPUT
-            result.stats[i, 3] = result.times[first]
-            result.details[int(i)] = (
-                f"{name} = {v[k, first]:.6g} {OBSERVABLES[name].unit} at day "
-                f"{result.times[first]:.6g} (tolerance {tol[k]:.3g})"
-            )
-            values[i, first:, :] = np.nan
+    from immunoreset.simulate.clip import clip_negative
+
+    nonnegative = np.array([OBSERVABLES[name].nonnegative for name in result.observables])
+    report = np.empty((len(values), 4))
+    clip_negative(values, nonnegative, result.status == OK, rtol, atol, report)
+    for i in np.flatnonzero(report[:, 0] >= 0):
+        j, first, value, tol = report[i]
+        name = result.observables[int(j)]
+        result.status[i] = NEGATIVE_OUTPUT
+        result.stats[i, 3] = result.times[int(first)]
+        result.details[int(i)] = (
+            f"{name} = {value:.6g} {OBSERVABLES[name].unit} at day "
+            f"{result.times[int(first)]:.6g} (tolerance {tol:.3g})"
+        )
 
 
 def simulate(
