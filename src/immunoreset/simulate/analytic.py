@@ -80,8 +80,9 @@ def traced_rhs(model: Model, p: np.ndarray, lanes: int = 0) -> Compiled | None:
 
     Straight-line code with every shared subexpression computed once: the integrated model's rates
     take 0.4 us against 0.9 us by the model's own function compiled by numba (Park 2025: 0.12
-    against 0.14 us), the same values to about 1e-14, and about 0.1 s to compile against seven
-    seconds. Cached like :func:`analytic_jacobian`."""
+    against 0.14 us, with the C library's ``pow``; docs/engine.md), the same values to about
+    1e-14, and about 0.1 s to compile against seven seconds. With ``lanes``, its form for that many
+    patients at once (:mod:`.lanes_ir`). Cached like :func:`analytic_jacobian`."""
     p = np.ascontiguousarray(p, dtype=np.float64)
     return _traced_function(model, p, "rhs", (), lambda ir: ir.rhs_ir(model, p), lanes)
 
@@ -107,7 +108,7 @@ def analytic_jacobian(
     machine code built from them, are cached in the user cache folder beside the compiled integrator
     (:mod:`.kernels`), keyed by the model's fingerprint, ``p``, the pattern, the tracing code and,
     for machine code, the LLVM version and host CPU; a later process then skips tracing and
-    compiling."""
+    compiling. With ``lanes``, its form for that many patients at once (:mod:`.lanes_ir`)."""
     p = np.ascontiguousarray(p, dtype=np.float64)
     return _traced_function(
         model, p, "jac", (colouring.col_ptr, colouring.row_idx),
