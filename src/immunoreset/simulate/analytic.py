@@ -49,6 +49,7 @@ TRACING_SOURCES = (
     PACKAGE / "export" / "symbolic.py",
     PACKAGE / "export" / "decisions.py",
     PACKAGE / "simulate" / "traced_ir.py",
+    PACKAGE / "simulate" / "elementary_ir.py",
 )
 """The code that turns a model into IR: a change to any of it invalidates the cached IR."""
 

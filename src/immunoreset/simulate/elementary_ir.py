@@ -22,7 +22,7 @@ base with a fractional exponent); its relative error grows with ``|y log x|`` (a
 
 from __future__ import annotations
 
-import struct
+from immunoreset.simulate.machine_code import ir_double, splat
 
 POW, EXP, LOG = "ir.pow", "ir.exp", "ir.log"
 """Names of the scalar functions; the lane forms add ``.v<L>``."""
@@ -52,10 +52,6 @@ _SQRT2 = 1.4142135623730951
 _TINY = 2.2250738585072014e-308  # smallest normal double
 
 
-def _hex(x: float) -> str:
-    return f"0x{struct.unpack('<Q', struct.pack('<d', x))[0]:016X}"
-
-
 class _Writer:
     """Straight-line IR on ``lanes`` lanes (1: scalar) with constants splatted as needed."""
 
@@ -67,17 +63,14 @@ class _Writer:
         self.b = "i1" if lanes == 1 else f"<{lanes} x i1>"
         self.suffix = "f64" if lanes == 1 else f"v{lanes}f64"
 
-    def const(self, value: str, kind: str) -> str:
-        if self.lanes == 1:
-            return value
-        scalar = {"d": "double", "i": "i64", "b": "i1"}[kind]
-        return "<" + ", ".join([f"{scalar} {value}"] * self.lanes) + ">"
-
     def dc(self, x: float) -> str:
-        return self.const(_hex(x), "d")
+        return splat("double", ir_double(x), self.lanes)
 
     def ic(self, x: int) -> str:
-        return self.const(str(x), "i")
+        return splat("i64", str(x), self.lanes)
+
+    def true(self) -> str:
+        return splat("i1", "true", self.lanes)
 
     def op(self, name: str, text: str) -> str:
         self.lines.append(f"  %{name} = {text}")
@@ -198,7 +191,7 @@ def _pow_body(w: _Writer, x: str, y: str) -> str:
     hy = w.op("p.hy", f"fmul {d} {y}, {w.dc(0.5)}")
     fhy = w.op("p.fhy", f"call {d} @llvm.floor.{w.suffix}({d} {hy})")
     even = w.op("p.even", f"fcmp oeq {d} {fhy}, {hy}")
-    odd = w.op("p.odd", f"xor {b} {even}, {w.const('true', 'b')}")
+    odd = w.op("p.odd", f"xor {b} {even}, {w.true()}")
     odd_int = w.op("p.oddint", f"and {b} {integer}, {odd}")
     xbits = w.op("p.xbits", f"bitcast {d} {x} to {i}")
     negative = w.op("p.neg", f"icmp slt {i} {xbits}, {w.ic(0)}")
@@ -207,7 +200,7 @@ def _pow_body(w: _Writer, x: str, y: str) -> str:
     v1 = w.op("p.v1", f"select {b} {flip}, {d} {minus}, {d} {r}")
     below = w.op("p.below", f"fcmp olt {d} {x}, {w.dc(0.0)}")
     finite = w.op("p.finite", f"fcmp ogt {d} {x}, {w.dc(float('-inf'))}")
-    frac = w.op("p.frac", f"xor {b} {integer}, {w.const('true', 'b')}")
+    frac = w.op("p.frac", f"xor {b} {integer}, {w.true()}")
     nb = w.op("p.nb", f"and {b} {below}, {finite}")
     nan = w.op("p.nan", f"and {b} {nb}, {frac}")
     v2 = w.op("p.v2", f"select {b} {nan}, {d} {w.dc(float('nan'))}, {d} {v1}")

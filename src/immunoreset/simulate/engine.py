@@ -420,11 +420,12 @@ def in_threads(
     stop: threading.Event | None = None,
     block_size: int = BLOCK,
 ) -> None:
-    """``solve(*per_patient, *shared)`` over blocks of ``block_size`` patients (rows of ``per_patient``) on
-    ``numba.get_num_threads()`` threads (no more than there are patients), each thread taking the
-    next block when it is done. ``solve`` releases the GIL. On an interrupt, or once ``stop`` is
-    set, blocks not yet started are dropped and the running ones finish (a block takes well under
-    a second); dropped blocks then raise :class:`BatchStoppedError`."""
+    """``solve(*per_patient, *shared)`` over blocks of ``block_size`` patients (rows of
+    ``per_patient``) on ``numba.get_num_threads()`` threads (no more than there are patients),
+    each thread taking the next block when it is done. ``solve`` releases the GIL. On an
+    interrupt, or once ``stop`` is set, blocks not yet started are dropped and the running ones
+    finish (a block takes well under a second); dropped blocks then raise
+    :class:`BatchStoppedError`."""
     import numba
 
     n = len(per_patient[0])

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from immunoreset.simulate import elementary_ir
+from immunoreset.simulate.machine_code import splat
 
 LANES = 8
 """Patients integrated at once: one AVX-512 vector of doubles (on AVX2, two vectors per operation).
@@ -65,14 +66,11 @@ class _Lanes:
 
     def value(self, token: str) -> str:
         """A double operand: a named value as it is, a constant as a splat."""
-        if token.startswith("%"):
-            return token
-        return "<" + ", ".join([f"double {token}"] * self.n) + ">"
+        return token if token.startswith("%") else splat("double", token, self.n)
 
     def boolean(self, token: str) -> str:
-        if token.startswith("%"):
-            return token
-        return "<" + ", ".join([f"i1 {token}"] * self.n) + ">"
+        """An i1 operand: a named value as it is, a constant as a splat."""
+        return token if token.startswith("%") else splat("i1", token, self.n)
 
     def fresh(self) -> str:
         self.extra += 1

@@ -64,7 +64,8 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ER
     and their stages solved by it (``pivoting``: each lane's factors and work lists; ``saved``: a
     vector per lane). Each lane's error norm and whether its new state is finite go to ``TEST``
     (``RTOL`` holds ``rtol``). Returns the bits of the lanes whose pivoting LU found the matrix
-    singular (their results are not used). ``stage_fns``: the stage arithmetic (:mod:`.rodas_lanes_ir`)."""
+    singular (their results are not used). ``stage_fns``: the stage arithmetic
+    (:mod:`.rodas_lanes_ir`)."""
     rhs, jac, factor, solve = lanes
     lu, piv, lptr, lidx, uptr, uidx = pivoting
     n = Y.shape[0] // _L
@@ -184,8 +185,7 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
     next_patient = 0
     while True:
         # Bring every lane to its next step attempt: a new patient, events, outputs, checks.
-        busy = 0
-        active = 0
+        active = 0  # a bit per lane with a step to attempt
         for lane in range(_L):
             while cn[lane, _PHASE] != _ATTEMPT and cn[lane, _PHASE] != _LOCATE:
                 phase = cn[lane, _PHASE]
@@ -273,7 +273,6 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     status[i] = cn[lane, _STATUS]
                     cn[lane, _PHASE] = _EMPTY
             if cn[lane, _PHASE] == _ATTEMPT or cn[lane, _PHASE] == _LOCATE:
-                busy += 1
                 active |= 1 << lane
                 for i in range(n):
                     Y[i * _L + lane] = ys[lane, i]
@@ -282,7 +281,7 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     MODE[q * _L + lane] = modes[lane, q]
                 T[lane] = ck[lane, _T]
                 H[lane] = ck[lane, _H]
-        if busy == 0:
+        if active == 0:
             break
         singular = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN,
                                  ERR, atol, rtol, RTOL, TEST, lanes, stage_fns, np.int64(active),

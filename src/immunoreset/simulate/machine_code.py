@@ -29,6 +29,14 @@ def ir_double(x: object) -> str:
     return f"0x{bits:016X}"
 
 
+def splat(scalar_type: str, value: str, lanes: int) -> str:
+    """The constant ``value`` of ``scalar_type`` (``double``, ``i64``, ``i1``) on ``lanes`` lanes:
+    itself for one lane, else a vector constant with it in every lane."""
+    if lanes == 1:
+        return value
+    return "<" + ", ".join([f"{scalar_type} {value}"] * lanes) + ">"
+
+
 class IrFunction:
     """The body of one straight-line LLVM IR function: numbered SSA values, loads from and stores
     to its ``double*`` arguments by constant index."""

@@ -87,20 +87,24 @@ def call_lu_solve(typingctx, address, a, b):  # type: ignore[no-untyped-def]
     return sig, codegen
 
 
+def _call_pointers(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    """Code of a call of ``void f(double *, ...)`` at ``args[0]`` with the data of the arrays
+    ``args[1:]``."""
+    count = len(args) - 1
+    ptr = ir.DoubleType().as_pointer()
+    fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [ptr] * count).as_pointer())
+    builder.call(
+        fn, [_data(context, builder, args[i], signature.args[i]) for i in range(1, count + 1)]
+    )
+    return context.get_dummy_value()
+
+
 @intrinsic
 def call_lanes(typingctx, address, y, p, mode, t, out):  # type: ignore[no-untyped-def]
     """Call a function of :data:`SIGNATURE` rewritten for lanes (:mod:`.lanes_ir`): ``void
     f(double *y, double *p, double *mode, double *t, double *out)``, every array lane-interleaved
     and ``t`` one time per lane."""
-    sig = types.void(address, y, p, mode, t, out)
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        ptr = ir.DoubleType().as_pointer()
-        fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [ptr] * 5).as_pointer())
-        builder.call(fn, [_data(context, builder, args[i], signature.args[i]) for i in range(1, 6)])
-        return context.get_dummy_value()
-
-    return sig, codegen
+    return types.void(address, y, p, mode, t, out), _call_pointers
 
 
 @intrinsic
@@ -120,18 +124,6 @@ def call_lu_factor_lanes(typingctx, address, jac, shift, scale, a):  # type: ign
         return builder.zext(bits, ir.IntType(64))
 
     return sig, codegen
-
-
-def _call_pointers(context, builder, signature, args):  # type: ignore[no-untyped-def]
-    """Code of a call of ``void f(double *, ...)`` at ``args[0]`` with the data of the arrays
-    ``args[1:]``."""
-    count = len(args) - 1
-    ptr = ir.DoubleType().as_pointer()
-    fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [ptr] * count).as_pointer())
-    builder.call(
-        fn, [_data(context, builder, args[i], signature.args[i]) for i in range(1, count + 1)]
-    )
-    return context.get_dummy_value()
 
 
 @intrinsic

@@ -22,7 +22,7 @@ import numpy as np
 
 from immunoreset.simulate import rodas4
 from immunoreset.simulate.kernels import cache_dir
-from immunoreset.simulate.machine_code import compile_ir, ir_double
+from immunoreset.simulate.machine_code import compile_ir, ir_double, splat
 
 INPUT, RHS, COMBINE, ERROR = "stage_input", "stage_rhs", "combine", "error_test"
 """Function names: ``stage_input<s>`` (s = 1..5), ``stage_rhs<s>`` (s = 0..5), ``combine`` and
@@ -43,7 +43,15 @@ class _Vectors:
         return name
 
     def splat(self, x: float) -> str:
-        return "<" + ", ".join([f"double {ir_double(x)}"] * self.lanes) + ">"
+        return splat("double", ir_double(x), self.lanes)
+
+    def broadcast(self, array: str, index: int) -> str:
+        """Entry ``index`` of the plain (not lane-interleaved) ``array`` in every lane."""
+        pointer = self.op(f"getelementptr double, double* %{array}, i64 {index}")
+        scalar = self.op(f"load double, double* {pointer}")
+        first = self.op(f"insertelement {self.d} undef, double {scalar}, i32 0")
+        mask = f"<{self.lanes} x i32> zeroinitializer"
+        return self.op(f"shufflevector {self.d} {first}, {self.d} undef, {mask}")
 
     def pointer(self, array: str, index: int) -> str:
         scalar = self.op(f"getelementptr double, double* %{array}, i64 {index * self.lanes}")
@@ -115,11 +123,9 @@ def _error_test(n: int, lanes: int) -> str:
     ``out[L:2L]``. ``atol`` holds one value per state, ``rtol`` one value."""
     v = _Vectors(n, lanes)
     d, b = v.d, f"<{lanes} x i1>"
-    rtol = v.op("load double, double* %rtol")
-    rtol_v = v.op(f"insertelement {d} undef, double {rtol}, i32 0")
-    rtol_s = v.op(f"shufflevector {d} {rtol_v}, {d} undef, <{lanes} x i32> zeroinitializer")
+    rtol_s = v.broadcast("rtol", 0)
     acc = v.splat(0.0)
-    finite = "<" + ", ".join(["i1 true"] * lanes) + ">"
+    finite = splat("i1", "true", lanes)
     inf = v.splat(float("inf"))
     for i in range(n):
         y0 = v.op(f"call {d} @llvm.fabs.v{lanes}f64({d} {v.load('y', i)})")
@@ -127,9 +133,7 @@ def _error_test(n: int, lanes: int) -> str:
         y1 = v.op(f"call {d} @llvm.fabs.v{lanes}f64({d} {yn})")
         larger = v.op(f"fcmp ogt {d} {y1}, {y0}")  # numba's max(a, b): b where b > a, else a
         biggest = v.op(f"select {b} {larger}, {d} {y1}, {d} {y0}")
-        atol = v.op(f"load double, double* {v.op(f'getelementptr double, double* %atol, i64 {i}')}")
-        atol_v = v.op(f"insertelement {d} undef, double {atol}, i32 0")
-        atol_s = v.op(f"shufflevector {d} {atol_v}, {d} undef, <{lanes} x i32> zeroinitializer")
+        atol_s = v.broadcast("atol", i)
         scale = v.op(f"fadd {d} {atol_s}, {v.op(f'fmul {d} {rtol_s}, {biggest}')}")
         r = v.op(f"fdiv {d} {v.load('err', i)}, {scale}")
         acc = v.op(f"fadd {d} {acc}, {v.op(f'fmul {d} {r}, {r}')}")
