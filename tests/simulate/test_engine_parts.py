@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from immunoreset.model.core import DoseInput, Model, Parameter, State
-from immunoreset.simulate import controller, linalg, rodas4
+from immunoreset.simulate import controller, linalg, rodas5p
 from immunoreset.simulate.engine import BatchResult, SolverSettings, check_nonnegative, simulate
-from immunoreset.simulate.interpolate import hermite
+from immunoreset.simulate.interpolate import N_DENSE, dense_output, dense_vectors
 from immunoreset.simulate.kernels import kernel_for, model_function_addresses
 from immunoreset.simulate.lu_ir import compiled_lu
 from immunoreset.simulate.native import borrowed
@@ -23,7 +23,7 @@ from immunoreset.therapy.regimen import DosingEvents
 
 
 def test_controller_bounds_and_no_growth_after_rejection() -> None:
-    q = rodas4.ORDER_EST
+    q = rodas5p.ORDER_EST
     assert controller.step_factor(0.0, q, False) == controller.FAC_MAX
     assert controller.step_factor(1e-12, q, False) == controller.FAC_MAX
     assert controller.step_factor(1e12, q, False) == controller.FAC_MIN
@@ -33,17 +33,16 @@ def test_controller_bounds_and_no_growth_after_rejection() -> None:
     assert controller.step_factor(math.nan, q, True) == controller.FAC_NOT_FINITE
 
 
-def test_hermite_reproduces_cubics_exactly() -> None:
-    """Cubic Hermite interpolation is exact for cubic polynomials (to rounding)."""
-    c = np.array([0.3, -1.2, 0.7, 2.0])
-    f = lambda t: c[0] + c[1] * t + c[2] * t**2 + c[3] * t**3  # noqa: E731
-    df = lambda t: c[1] + 2 * c[2] * t + 3 * c[3] * t**2  # noqa: E731
-    t0, h = 0.4, 0.9
-    out = np.empty(1)
-    for theta in np.linspace(0, 1, 11):
-        hermite(theta, h, np.array([f(t0)]), np.array([df(t0)]), np.array([f(t0 + h)]),
-                np.array([df(t0 + h)]), out)  # fmt: skip
-        assert out[0] == pytest.approx(f(t0 + theta * h), rel=1e-13, abs=1e-13)
+def test_dense_output_meets_the_step_ends() -> None:
+    """At theta = 0 and 1 the dense output is the step's start and end state, whatever the
+    dense vectors."""
+    y0, y1 = np.array([0.3, -2.0]), np.array([1.7, 5.0])
+    dense = np.array([[2.0, -1.0], [0.5, 3.0], [-4.0, 0.25]])
+    out = np.empty(2)
+    dense_output(0.0, y0, y1, dense, out)
+    assert np.array_equal(out, y0)
+    dense_output(1.0, y0, y1, dense, out)
+    assert np.array_equal(out, y1)
 
 
 def _lu_solve(a: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray]:
@@ -203,10 +202,11 @@ def _model(name: str, rhs, switches=_no_switches, init=_init_one, switch_names=(
 NO_EVENTS = DosingEvents(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros((1, 0)))
 
 
-def test_rodas4_step_has_order_four() -> None:
+def test_rodas5p_step_and_dense_output_orders() -> None:
     """Fixed steps on y' = -y^2: halving the step divides the global error at t = 1 by about
-    2^4 = 16 (observed order between 3.7 and 4.3: the asymptotic range is reached at these steps),
-    and the embedded error estimate of one step shrinks like h^4 (local order 3 + 1)."""
+    2^5 = 32 (observed order between 4.6 and 5.4: the asymptotic range is reached at these steps),
+    the embedded error estimate of one step shrinks like h^5 (local order 4 + 1), and the dense
+    output at mid-step of the first step like h^5 too (a continuous extension of order 4)."""
     model = _model("riccati", _riccati)
     kern = kernel_for(model)
     fns = model_function_addresses(model)
@@ -220,11 +220,13 @@ def test_rodas4_step_has_order_four() -> None:
     piv = np.zeros(n, dtype=np.int64)
     nz = (np.zeros(n + 1, np.int64), np.zeros(n * n, np.int64), np.zeros(n + 1, np.int64),
           np.zeros(n * n, np.int64))  # fmt: skip
-    k = np.zeros((rodas4.N_STAGES, n))
+    k = np.zeros((rodas5p.N_STAGES, n))
+    dense = np.zeros((N_DENSE, n))
+    mid = np.zeros(n)
     mode = np.zeros(0)
 
-    def integrate(h: float) -> tuple[float, float]:
-        y, t, first_err = np.array([1.0]), 0.0, None
+    def integrate(h: float) -> tuple[float, float, float]:
+        y, t, first = np.array([1.0]), 0.0, None
         for _ in range(round(1.0 / h)):
             model.rhs(t, y, p, mode, work["f0"])
             kern.jacobian(t, y, p, mode, fns, work["f0"], np.array([1e-12]), jac, work["ytmp"],
@@ -234,16 +236,19 @@ def test_rodas4_step_has_order_four() -> None:
                                    work["err"], work["work"], lu, piv, nz,
                                    (lu_plan.factor, lu_plan.solve), np.ones(n), k, work["ytmp"],
                                    work["ftmp"])  # fmt: skip
-            if first_err is None:
-                first_err = abs(work["err"][0])
+            if first is None:
+                dense_vectors(k, dense)
+                dense_output(0.5, y, work["ynew"], dense, mid)
+                first = (abs(work["err"][0]), abs(mid[0] - 1.0 / (1.0 + 0.5 * h)))
             y = work["ynew"].copy()
             t += h
-        return abs(y[0] - 0.5), first_err
+        return abs(y[0] - 0.5), *first
 
-    (e1, l1), (e2, l2), (e3, _) = integrate(0.1), integrate(0.05), integrate(0.025)
+    (e1, l1, d1), (e2, l2, d2), (e3, _, _) = integrate(0.1), integrate(0.05), integrate(0.025)
     for coarse, fine in ((e1, e2), (e2, e3)):
-        assert 3.7 < math.log2(coarse / fine) < 4.3
-    assert 3.5 < math.log2(l1 / l2) < 4.5
+        assert 4.6 < math.log2(coarse / fine) < 5.4
+    assert 4.5 < math.log2(l1 / l2) < 5.5
+    assert 4.5 < math.log2(d1 / d2) < 5.5
 
 
 def test_singular_iteration_matrix_halves_the_step() -> None:
@@ -251,7 +256,7 @@ def test_singular_iteration_matrix_halves_the_step() -> None:
     exactly zero. The engine halves the step and goes on instead of failing the patient."""
     model = _model("singular", _linear)
     settings = SolverSettings(h_init=1e-3)
-    rate = 1.0 / (settings.h_init * rodas4.GAMMA)
+    rate = 1.0 / (settings.h_init * rodas5p.GAMMA)
     res = simulate(model, np.array([[rate]]), NO_EVENTS, np.array([0.0, 1e-3]), settings)
     assert res.status[0] == OK
     assert res.stats[0, 1] >= 1  # the singular attempt counts as a rejected step

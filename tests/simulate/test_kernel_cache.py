@@ -28,7 +28,7 @@ def test_cache_key_covers_code_and_parameter_tables() -> None:
     model = get_model("park2025")
     paths = [kernels._import_path(fn) for fn in kernels._functions(model).values()]
     names = {p.name for p in kernels._sources(paths)}  # type: ignore[arg-type]
-    assert {"park2025.py", "park2025_parameters.csv", "kernel_template.py", "rodas4.py",
+    assert {"park2025.py", "park2025_parameters.csv", "kernel_template.py", "rodas5p.py",
             "core.py"} <= names  # fmt: skip
     assert kernels.fingerprint(model) == kernels.fingerprint(model)
     assert kernels.fingerprint(model) != kernels.fingerprint(get_model("stein2019"))

@@ -176,7 +176,7 @@ class OutputTimes(_Strict):
 
 
 class SolverSpec(_Strict):
-    method: Literal["rodas4"] = "rodas4"
+    method: Literal["rodas5p"] = "rodas5p"
     rtol: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 1e-6
     atol: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1e-6
     max_steps: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = 200_000

@@ -49,7 +49,8 @@ class SolverSettings:
     """Integration settings.
 
     Attributes:
-        method: ``"rodas4"`` (L-stable Rosenbrock, Hairer & Wanner 1996), the only compiled method.
+        method: ``"rodas5p"`` (L-stable Rosenbrock of order 5, Steinebach 2023), the only compiled
+            method.
         rtol: relative tolerance of the local error test.
         atol: absolute tolerance in each state's own unit, times the state's ``atol_scale``.
         max_steps: accepted plus rejected steps allowed per patient before it is marked failed.
@@ -69,7 +70,7 @@ class SolverSettings:
             the results are the same bits either way.
     """
 
-    method: str = "rodas4"
+    method: str = "rodas5p"
     rtol: float = 1e-6
     atol: float = 1e-6
     max_steps: int = 200_000
@@ -81,8 +82,8 @@ class SolverSettings:
     lanes: bool = True
 
     def __post_init__(self) -> None:
-        if self.method != "rodas4":
-            raise ValueError(f"solver.method: got {self.method!r}; allowed: 'rodas4'")
+        if self.method != "rodas5p":
+            raise ValueError(f"solver.method: got {self.method!r}; allowed: 'rodas5p'")
         if self.jacobian not in ("analytic", "finite-difference"):
             raise ValueError(
                 f"solver.jacobian: got {self.jacobian!r}; allowed: 'analytic', 'finite-difference'"

@@ -1,29 +1,43 @@
-"""Dense output: cubic Hermite interpolation inside an accepted step.
+"""Dense output: the state inside an accepted step from the method's own interpolant.
 
-Each accepted step knows the state and its derivative at both ends (the end derivative is needed
-for the next step anyway), so outputs at any requested time inside the step cost no extra
-right-hand-side evaluations and do not restrict the step size. The cubic Hermite interpolant is
-third-order accurate (local error O(h^4)), which matches the accuracy asked of the step.
+RODAS5P (:mod:`.rodas5p`) comes with a continuous extension of order four (Steinebach 2023): three
+combinations of the step's stages, ``D_r = sum_s H[r, s] K_s``, give the state anywhere in the step
+from the states at its two ends. Outputs at any requested time therefore cost no extra right-hand
+side evaluations and do not restrict the step size, and are as accurate as the step's own
+error control asks (a cubic Hermite interpolant through the end states and derivatives, third
+order, was 20 times less accurate at daily outputs of Park 2025 at the order-5 method's longer
+steps: 99.9th percentile relative error 8e-5 against 4e-6 at ``rtol`` 1e-6).
+
+Plain functions over arrays, compiled by numba where the integrator calls them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from immunoreset.simulate.rodas5p import N_STAGES, H
 
-def hermite(
-    theta: float,
-    h: float,
-    y0: np.ndarray,
-    f0: np.ndarray,
-    y1: np.ndarray,
-    f1: np.ndarray,
-    out: np.ndarray,
+N_DENSE = H.shape[0]
+"""Vectors of the dense output per step."""
+
+
+def dense_vectors(k: np.ndarray, dense: np.ndarray) -> None:
+    """``dense[r, i] = sum_s H[r, s] k[s, i]``, summed in stage order from zero (the lane form in
+    :mod:`.rodas_lanes_ir` adds in the same order, so both give the same bits)."""
+    for i in range(k.shape[1]):
+        for r in range(N_DENSE):
+            d = 0.0
+            for s in range(N_STAGES):
+                d += H[r, s] * k[s, i]
+            dense[r, i] = d
+
+
+def dense_output(
+    theta: float, y0: np.ndarray, y1: np.ndarray, dense: np.ndarray, out: np.ndarray
 ) -> None:
-    """Write into ``out`` the cubic through ``(y0, f0)`` and ``(y1, f1)`` at ``t0 + theta * h``."""
-    h00 = (1.0 + 2.0 * theta) * (1.0 - theta) ** 2
-    h10 = theta * (1.0 - theta) ** 2
-    h01 = theta * theta * (3.0 - 2.0 * theta)
-    h11 = theta * theta * (theta - 1.0)
+    """Write into ``out`` the state at ``t0 + theta * h`` of the step from ``y0`` to ``y1`` whose
+    dense-output vectors are ``dense`` (:func:`dense_vectors`)."""
+    rest = 1.0 - theta
     for i in range(y1.shape[0]):
-        out[i] = h00 * y0[i] + h10 * h * f0[i] + h01 * y1[i] + h11 * h * f1[i]
+        inner = dense[0, i] + theta * (dense[1, i] + theta * dense[2, i])
+        out[i] = rest * y0[i] + theta * (y1[i] + rest * inner)

@@ -11,8 +11,8 @@ patient gets the traced functions compiled by LLVM, or the model's own compiled 
 (see :mod:`.kernels`).
 
 One patient is integrated by :func:`solve_patient` from parts a reader can follow one by one:
-:func:`jacobian` (coloured forward differences), :func:`rodas_step` (one RODAS4 step with the
-tableau in :mod:`.rodas4`), :func:`attempt_step` (error test and step-size control from
+:func:`jacobian` (coloured forward differences), :func:`rodas_step` (one RODAS5P step with the
+tableau in :mod:`.rodas5p`), :func:`attempt_step` (error test and step-size control from
 :mod:`.controller`, with halving on a singular iteration matrix), :func:`locate_switch` (the
 earliest switch crossing inside a step) and :func:`record_outputs` (dense output from
 :mod:`.interpolate`). :func:`solve_batch` runs a batch of patients; the engine runs slices of a
@@ -27,22 +27,22 @@ import numpy as np
 
 from immunoreset.simulate import controller as _ctl
 from immunoreset.simulate import interpolate as _interp
-from immunoreset.simulate import linalg, rodas4
+from immunoreset.simulate import linalg, rodas5p
 from immunoreset.simulate import status as _st
 from immunoreset.simulate.native import borrowed, call_compiled, call_lu_factor, call_lu_solve
 
 _dose = _initial_state = None  # @bind-model
 
 _RHS, _OBSERVE, _SWITCHES = 0, 1, 2  # positions in a patient's ``fns``
-_A = rodas4.A
-_C = rodas4.C
-_M = rodas4.M
-_E = rodas4.E
-_ALPHA = rodas4.ALPHA
-_GI = rodas4.GAMMA_I
-_GAMMA = rodas4.GAMMA
-_N_STAGES = rodas4.N_STAGES
-_ORDER_EST = rodas4.ORDER_EST
+_A = rodas5p.A
+_C = rodas5p.C
+_M = rodas5p.M
+_E = rodas5p.E
+_ALPHA = rodas5p.ALPHA
+_GI = rodas5p.GAMMA_I
+_GAMMA = rodas5p.GAMMA
+_N_STAGES = rodas5p.N_STAGES
+_ORDER_EST = rodas5p.ORDER_EST
 _SQRT_EPS = math.sqrt(np.finfo(np.float64).eps)
 _OK = _st.OK
 _MAX_STEPS = _st.MAX_STEPS
@@ -59,10 +59,11 @@ CHATTER_WINDOW = 1e-7
 
 _pivoting_factor = numba.njit(linalg.pivoting_factor)
 _pivoting_solve = numba.njit(linalg.pivoting_solve)
-_error_norm = numba.njit(rodas4.error_norm)
+_error_norm = numba.njit(rodas5p.error_norm)
 _step_factor = numba.njit(_ctl.step_factor)
 _min_step = numba.njit(_ctl.min_step)
-_hermite = numba.njit(_interp.hermite)
+_dense_vectors = numba.njit(_interp.dense_vectors)
+_dense_output = numba.njit(_interp.dense_output)
 
 
 @numba.njit
@@ -111,7 +112,7 @@ def rodas_step(
     t, y, p, mode, fns, f0, dfdt, jac, h, ynew, err, work, lu, piv, nz, plan, inv_scale, k,
     ytmp, ftmp,
 ):  # fmt: skip
-    """One RODAS4 step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
+    """One RODAS5P step of size ``h`` from ``(t, y)``; returns False if the matrix is singular.
 
     The iteration matrix is factorised by the planned sparse LU (``plan``: the addresses of its
     generated factorisation and solve, see :mod:`.lu_ir`; ``inv_scale`` holds the reciprocal of
@@ -296,16 +297,22 @@ def mismatch(t, y, p, mode, fns, g) -> bool:
 
 
 @numba.njit
-def record_outputs(t0, y0, f0, t1, y1, f1, p, mode, fns, t_out, i_out, out, yint, obs_row,
+def output_due(t1, t_out, i_out, t1_included) -> bool:
+    """True if output ``i_out`` falls before ``t1`` (or at it, if ``t1_included``)."""
+    return i_out < t_out.shape[0] and (t_out[i_out] < t1 or (t1_included and t_out[i_out] == t1))
+
+
+@numba.njit
+def record_outputs(t0, y0, t1, y1, dense, p, mode, fns, t_out, i_out, out, yint, obs_row,
                    t1_included):  # fmt: skip
-    """Record outputs with ``t0 < t_out < t1`` (``<= t1`` if ``t1_included``) by cubic Hermite
-    interpolation; returns the next output index. An output at a dosing time is left to be
-    recorded after the dose, so outputs at event times always show the post-dose state."""
+    """Record outputs with ``t0 < t_out < t1`` (``<= t1`` if ``t1_included``) by the method's
+    dense output (``dense``: the step's vectors, see :mod:`.interpolate`); returns the next output
+    index. An output at a dosing time is left to be recorded after the dose, so outputs at event
+    times always show the post-dose state."""
     h = t1 - t0
-    n_out = t_out.shape[0]
-    while i_out < n_out and (t_out[i_out] < t1 or (t1_included and t_out[i_out] == t1)):
+    while output_due(t1, t_out, i_out, t1_included):
         if h > 0.0:
-            _hermite((t_out[i_out] - t0) / h, h, y0, f0, y1, f1, yint)
+            _dense_output((t_out[i_out] - t0) / h, y0, y1, dense, yint)
         else:
             for i in range(y1.shape[0]):
                 yint[i] = y1[i]
@@ -346,6 +353,7 @@ def solve_patient(
     short_indices = np.empty((3, n + 1), dtype=np.int64)
     long_indices = np.empty((2, n * n), dtype=np.int64)
     stages = np.empty((_N_STAGES, n))
+    dense_rows = np.empty((_interp.N_DENSE, n))
     switches = np.zeros((2, n_switch))
     observed = np.empty(n_obs)
     y, ynew, err = borrowed(vectors[0]), borrowed(vectors[1]), borrowed(vectors[2])
@@ -360,7 +368,7 @@ def solve_patient(
         borrowed(short_indices[2]),
         borrowed(long_indices[1]),
     )
-    k = borrowed(stages)
+    k, dense = borrowed(stages), borrowed(dense_rows)
     mode, g = borrowed(switches[0]), borrowed(switches[1])
     obs_row = borrowed(observed)
     p, atol, ev_t, ev_input = borrowed(p), borrowed(atol), borrowed(ev_t), borrowed(ev_input)
@@ -462,8 +470,10 @@ def solve_patient(
                 new_segment = True
             call_compiled(fns[_RHS], ynew, p, mode, t_new, f1)
             at_event = t_new == seg_end and i_ev < n_ev and ev_t[i_ev] == seg_end
-            i_out = record_outputs(t, y, f0, t_new, ynew, f1, p, mode, fns, t_out, i_out, out, yint,
-                                   obs_row, not at_event)  # fmt: skip
+            if output_due(t_new, t_out, i_out, not at_event):
+                _dense_vectors(k, dense)
+                i_out = record_outputs(t, y, t_new, ynew, dense, p, mode, fns, t_out, i_out, out,
+                                       yint, obs_row, not at_event)  # fmt: skip
             n_acc += 1
             fac = _step_factor(en, _ORDER_EST, rej > 0)
             for i in range(n):
@@ -486,7 +496,9 @@ def solve_patient(
     stats[2] = n_flip
     stats[3] = t
     stats[4] = last_switch
-    keep_alive(vectors, matrices, short_indices, long_indices, stages, switches, observed)
+    keep_alive(
+        vectors, matrices, short_indices, long_indices, stages, dense_rows, switches, observed
+    )
     return status
 
 

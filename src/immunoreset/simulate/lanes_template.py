@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from immunoreset.simulate import kernel_template as _k
+from immunoreset.simulate.interpolate import N_DENSE
 from immunoreset.simulate.lanes_ir import LANES
 from immunoreset.simulate.native import (
     call_compiled,
@@ -34,6 +35,7 @@ from immunoreset.simulate.native import (
     call_lu_solve,
     call_pointers3,
     call_pointers4,
+    call_pointers5,
     call_pointers6,
 )
 
@@ -55,16 +57,17 @@ _INPUTS, _RHS0, _COMBINE, _ERROR = 0, _k._N_STAGES - 1, 2 * _k._N_STAGES - 1, 2 
 
 
 @numba.njit(error_model="numpy", _nrt=False)
-def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ERR, atol, rtol,
-                  RTOL, TEST, lanes, stage_fns, active, pivoting, saved):  # fmt: skip
+def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ERR, DENSE, atol,
+                  rtol, RTOL, TEST, lanes, stage_fns, active, pivoting, saved):  # fmt: skip
     """One step attempt of size ``H[lane]`` from ``(T, Y)`` (``F0 = f(T, Y)``) in every lane.
 
     The iteration matrix of every lane is factorised by the planned LU; the ``active`` lanes (a
     bit each) whose pivots it declines are factorised by the pivoting LU, as the scalar step does,
     and their stages solved by it (``pivoting``: each lane's factors and work lists; ``saved``: a
     vector per lane). Each lane's error norm and whether its new state is finite go to ``TEST``
-    (``RTOL`` holds ``rtol``). Returns the bits of the lanes whose pivoting LU found the matrix
-    singular (their results are not used). ``stage_fns``: the stage arithmetic
+    (``RTOL`` holds ``rtol``), the dense output vectors to ``DENSE``. Returns the bits of the
+    lanes whose pivoting LU found the matrix singular (their results are not used).
+    ``stage_fns``: the stage arithmetic
     (:mod:`.rodas_lanes_ir`)."""
     rhs, jac, factor, solve = lanes
     lu, piv, lptr, lidx, uptr, uidx = pivoting
@@ -111,7 +114,7 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ER
                 if (pivoted >> lane) & 1:
                     for i in range(n):
                         ks[i * _L + lane] = saved[lane, i]
-    call_pointers4(stage_fns[_COMBINE], Y, K, YN, ERR)
+    call_pointers5(stage_fns[_COMBINE], Y, K, YN, ERR, DENSE)
     call_pointers6(stage_fns[_ERROR], Y, YN, ERR, atol, RTOL, TEST)
     return singular
 
@@ -148,17 +151,19 @@ def solve_batch_lanes(
     lane_short = np.empty((2, _L, n + 1), dtype=np.int64)
     lane_long = np.empty((2, _L, n * n), dtype=np.int64)
     lane_saved = np.zeros((_L, n))
+    dense = np.zeros(N_DENSE * nl)  # the dense output vectors of every lane's last attempt
+    lane_dense = np.zeros((_L, N_DENSE, n))
     _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_t, ev_input, t_out,
                rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns, inter, stages, mats,
                inputs, per_lane, lane_vectors, lane_switches, lane_obs, counters, clocks, lane_lu,
-               lane_piv, lane_short, lane_long, lane_saved)  # fmt: skip
+               lane_piv, lane_short, lane_long, lane_saved, dense, lane_dense)  # fmt: skip
 
 
 @numba.njit(_nrt=False)
 def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_t, ev_input, t_out,
                rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns, inter, stages, mats,
                inputs, per_lane, lane_vectors, lane_switches, lane_obs, counters, clocks, lane_lu,
-               lane_piv, lane_short, lane_long, lane_saved) -> None:  # fmt: skip
+               lane_piv, lane_short, lane_long, lane_saved, DENSE, lane_dense) -> None:  # fmt: skip
     """The loop of :func:`solve_batch_lanes` over the work arrays it allocated. Compiled without
     numba's reference counting: the loop takes views of the work arrays for every lane in every
     step, and counting each (a call, about a tenth of Park 2025's time in lanes) buys nothing here,
@@ -284,8 +289,8 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
         if active == 0:
             break
         singular = attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN,
-                                 ERR, atol, rtol, RTOL, TEST, lanes, stage_fns, np.int64(active),
-                                 pivoting, saved)  # fmt: skip
+                                 ERR, DENSE, atol, rtol, RTOL, TEST, lanes, stage_fns,
+                                 np.int64(active), pivoting, saved)  # fmt: skip
         # f at every lane's new state (an autonomous model: the time does not enter), for the
         # lanes whose step is accepted without a switch crossing.
         call_lanes(lanes[0], YN, P, MODE, T, F1)
@@ -306,8 +311,9 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                 elif _locate(lane, t, p, ynew, mode, fns, gs[lane, :n_switch], cn, ck):
                     crossed = cn[lane, _PHASE] == _LOCATE  # a variable: a literal True would
                     # compile _advance a second time
-                    _advance(lane, t, t + ck[lane, _HI], crossed, p, y, mode, f0, ynew, F1, cn, ck,
-                             fns, f1s[lane], yints[lane], obs[lane], ev_t, t_out, out[i])  # fmt: skip
+                    _advance(lane, t, t + ck[lane, _HI], crossed, p, y, mode, f0, ynew, F1, DENSE,
+                             cn, ck, fns, f1s[lane], lane_dense[lane], yints[lane], obs[lane], ev_t,
+                             t_out, out[i])  # fmt: skip
                 continue
             if (singular >> lane) & 1:
                 cn[lane, _ATT_SING] += 1
@@ -320,9 +326,9 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                 en, finite = TEST[lane], TEST[_L + lane] != 0.0
                 if en <= 1.0 and finite:
                     ck[lane, _EN] = en
-                    _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns,
-                            gs[lane, :n_switch], f1s[lane], yints[lane], obs[lane], ev_t, t_out,
-                            out[i])  # fmt: skip
+                    _accept(lane, t, h, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns,
+                            gs[lane, :n_switch], f1s[lane], lane_dense[lane], yints[lane],
+                            obs[lane], ev_t, t_out, out[i])  # fmt: skip
                     continue
                 cn[lane, _ATT_REJ] += 1
                 h *= _k._step_factor(en if finite else math.inf, _k._ORDER_EST, True)
@@ -342,8 +348,8 @@ def _fail(cn, lane, code) -> None:
 
 
 @numba.njit(_nrt=False)
-def _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns, g, f1, yint, obs_row, ev_t, t_out,
-            out) -> None:  # fmt: skip
+def _accept(lane, t, h, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, g, f1, dense, yint, obs_row,
+            ev_t, t_out, out) -> None:  # fmt: skip
     """Lane ``lane``'s step from ``t`` to ``t + h`` passed the error test (the scalar integrator's
     code that follows): if a switch changed sign in it, the lane goes on to locate the crossing
     (phase ``_LOCATE``, :func:`_locate`), else the step is taken."""
@@ -365,8 +371,8 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, F1, cn, ck, fns, g, f1, yint, obs_
         _next_trial(lane, t, cn, ck)
         return
     crossed = cn[lane, _PHASE] == _LOCATE  # False here (see _lane_loop)
-    _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, cn, ck, fns, f1, yint, obs_row,
-             ev_t, t_out, out)  # fmt: skip
+    _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, f1, dense, yint,
+             obs_row, ev_t, t_out, out)  # fmt: skip
 
 
 @numba.njit(_nrt=False)
@@ -420,11 +426,12 @@ def _locate(lane, t, p, ynew, mode, fns, g, cn, ck) -> bool:
 
 
 @numba.njit(_nrt=False)
-def _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, cn, ck, fns, f1, yint, obs_row,
-             ev_t, t_out, out) -> None:  # fmt: skip
+def _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, f1, dense, yint,
+             obs_row, ev_t, t_out, out) -> None:  # fmt: skip
     """Take lane ``lane``'s accepted step to ``t_new`` (state ``ynew``), ``crossed`` if it ends at
-    a located switch crossing: outputs, counts, next step (``f`` at the new state is the lanes'
-    ``F1`` unless the step ends at a crossing)."""
+    a located switch crossing: outputs (from the lanes' dense output vectors ``DENSE``, copied to
+    the lane's ``dense`` when an output falls in the step), counts, next step (``f`` at the new
+    state is the lanes' ``F1`` unless the step ends at a crossing)."""
     seg_end = ck[lane, _SEG_END]
     if crossed:
         cn[lane, _N_FLIP] += 1
@@ -445,8 +452,13 @@ def _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, cn, ck, fns, f1,
             f1[q] = F1[q * _L + lane]
     i_ev = cn[lane, _I_EV]
     at_event = t_new == seg_end and i_ev < ev_t.shape[0] and ev_t[i_ev] == seg_end
-    cn[lane, _I_OUT] = _k.record_outputs(t, y, f0, t_new, ynew, f1, p, mode, fns, t_out,
-                                         cn[lane, _I_OUT], out, yint, obs_row, not at_event)  # fmt: skip
+    if _k.output_due(t_new, t_out, cn[lane, _I_OUT], not at_event):
+        n = y.shape[0]
+        for r in range(N_DENSE):
+            for q in range(n):
+                dense[r, q] = DENSE[(r * n + q) * _L + lane]
+        cn[lane, _I_OUT] = _k.record_outputs(t, y, t_new, ynew, dense, p, mode, fns, t_out,
+                                             cn[lane, _I_OUT], out, yint, obs_row, not at_event)  # fmt: skip
     cn[lane, _N_ACC] += 1
     for q in range(y.shape[0]):
         y[q] = ynew[q]

@@ -1,7 +1,7 @@
 """The planned sparse LU of :mod:`.linalg` written out as straight-line machine code.
 
-Every RODAS4 step factorises the iteration matrix once and solves with it six times
-(:mod:`.rodas4`), and with the plan fixed per Jacobian pattern (:func:`.linalg.plan_lu`) every
+Every RODAS5P step factorises the iteration matrix once and solves with it eight times
+(:mod:`.rodas5p`), and with the plan fixed per Jacobian pattern (:func:`.linalg.plan_lu`) every
 index the loops of :func:`.linalg.static_factor` and :func:`.linalg.static_solve` read is known in
 advance. Unrolled into LLVM IR, the entries live in registers and no index is loaded: for the
 integrated model's pattern-only plan (81 states, 1,561 updates) a factorisation takes about half the time of

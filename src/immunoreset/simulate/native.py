@@ -140,6 +140,12 @@ def call_pointers4(typingctx, address, a, b, c, d):  # type: ignore[no-untyped-d
 
 
 @intrinsic
+def call_pointers5(typingctx, address, a, b, c, d, e):  # type: ignore[no-untyped-def]
+    """Call ``void f(double *a, ..., double *e)`` at ``address``."""
+    return types.void(address, a, b, c, d, e), _call_pointers
+
+
+@intrinsic
 def call_pointers6(typingctx, address, a, b, c, d, e, f):  # type: ignore[no-untyped-def]
     """Call ``void f(double *a, ..., double *f)`` at ``address``."""
     return types.void(address, a, b, c, d, e, f), _call_pointers

@@ -1,8 +1,8 @@
-"""The RODAS4 stage arithmetic on lanes, as straight-line LLVM IR.
+"""The RODAS5P stage arithmetic on lanes, as straight-line LLVM IR.
 
 Between the generated right-hand side, Jacobian and LU (:mod:`.lanes_ir`) a step attempt forms
 each stage's argument ``y + sum_j A_sj K_j``, its right-hand side ``f + h gamma_s df/dt + sum_j
-(C_sj / h) K_j`` and finally the new state and error estimate (:mod:`.rodas4`). Written as loops of
+(C_sj / h) K_j`` and finally the new state and error estimate (:mod:`.rodas5p`). Written as loops of
 the integrator these are scalar code (the integrator is compiled at a low optimisation level, see
 :data:`.kernels.OPT_LEVEL`); here, for a model's number of states and ``L`` lanes, they are
 unrolled vector operations with the tableau's coefficients as constants: the same operations in
@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from immunoreset.simulate import rodas4
+from immunoreset.simulate import interpolate, rodas5p
+from immunoreset.simulate.interpolate import N_DENSE
 from immunoreset.simulate.kernels import cache_dir
 from immunoreset.simulate.machine_code import compile_ir, ir_double, splat
 
 INPUT, RHS, COMBINE, ERROR = "stage_input", "stage_rhs", "combine", "error_test"
-"""Function names: ``stage_input<s>`` (s = 1..5), ``stage_rhs<s>`` (s = 0..5), ``combine`` and
+"""Function names: ``stage_input<s>`` (s = 1..7), ``stage_rhs<s>`` (s = 0..7), ``combine`` and
 ``error_test``."""
 
 
@@ -75,7 +76,7 @@ def _stage_input(n: int, lanes: int, s: int) -> str:
     for i in range(n):
         acc = v.load("y", i)
         for j in range(s):
-            a = float(rodas4.A[s, j])
+            a = float(rodas5p.A[s, j])
             if a != 0.0:
                 product = v.op(f"fmul {v.d} {v.splat(a)}, {v.load('k', j * n + i)}")
                 acc = v.op(f"fadd {v.d} {acc}, {product}")
@@ -86,9 +87,9 @@ def _stage_input(n: int, lanes: int, s: int) -> str:
 def _stage_rhs(n: int, lanes: int, s: int) -> str:
     v = _Vectors(n, lanes)
     h = v.load("h", 0)
-    hg = v.op(f"fmul {v.d} {h}, {v.splat(float(rodas4.GAMMA_I[s]))}")
+    hg = v.op(f"fmul {v.d} {h}, {v.splat(float(rodas5p.GAMMA_I[s]))}")
     no_time = v.op(f"fmul {v.d} {hg}, {v.splat(0.0)}")  # h gamma_s df/dt, df/dt = 0
-    c = [v.op(f"fdiv {v.d} {v.splat(float(rodas4.C[s, j]))}, {h}") for j in range(s)]
+    c = [v.op(f"fdiv {v.d} {v.splat(float(rodas5p.C[s, j]))}, {h}") for j in range(s)]
     for i in range(n):
         acc = v.op(f"fadd {v.d} {v.load('ft', i)}, {no_time}")
         for j in range(s):
@@ -99,26 +100,33 @@ def _stage_rhs(n: int, lanes: int, s: int) -> str:
 
 
 def _combine(n: int, lanes: int) -> str:
+    """``void combine(y, k, yn, err, dense)``: the new state, the error estimate and the dense
+    output vectors (:func:`.interpolate.dense_vectors`; ``dense`` holds vector ``r`` at
+    ``r * n * L``), each summed in stage order as the scalar integrator does."""
     v = _Vectors(n, lanes)
+
+    def add(total: str, weight: float, k: str) -> str:
+        return v.op(f"fadd {v.d} {total}, {v.op(f'fmul {v.d} {v.splat(weight)}, {k}')}")
+
     for i in range(n):
         acc = v.load("y", i)
         err = v.splat(0.0)
-        for s in range(rodas4.N_STAGES):
+        dense = [v.splat(0.0)] * N_DENSE
+        for s in range(rodas5p.N_STAGES):
             k = v.load("k", s * n + i)
-            acc = v.op(
-                f"fadd {v.d} {acc}, {v.op(f'fmul {v.d} {v.splat(float(rodas4.M[s]))}, {k}')}"
-            )
-            err = v.op(
-                f"fadd {v.d} {err}, {v.op(f'fmul {v.d} {v.splat(float(rodas4.E[s]))}, {k}')}"
-            )
+            acc = add(acc, float(rodas5p.M[s]), k)
+            err = add(err, float(rodas5p.E[s]), k)
+            dense = [add(d, float(rodas5p.H[r, s]), k) for r, d in enumerate(dense)]
         v.store(acc, "yn", i)
         v.store(err, "err", i)
-    return v.function(COMBINE, ("y", "k", "yn", "err"))
+        for r, d in enumerate(dense):
+            v.store(d, "dense", r * n + i)
+    return v.function(COMBINE, ("y", "k", "yn", "err", "dense"))
 
 
 def _error_test(n: int, lanes: int) -> str:
     """``void error_test(y, yn, err, atol, rtol, out)``: each lane's error norm
-    (:func:`.rodas4.error_norm`: ``sqrt(sum_i (err_i / (atol_i + rtol max(|y_i|, |yn_i|)))^2 / n)``,
+    (:func:`.rodas5p.error_norm`: ``sqrt(sum_i (err_i / (atol_i + rtol max(|y_i|, |yn_i|)))^2 / n)``,
     summed in order) into ``out[0:L]``, and 1.0 where every ``yn_i`` is finite (else 0.0) into
     ``out[L:2L]``. ``atol`` holds one value per state, ``rtol`` one value."""
     v = _Vectors(n, lanes)
@@ -151,16 +159,16 @@ def _error_test(n: int, lanes: int) -> str:
 
 
 def names() -> tuple[str, ...]:
-    """The module's functions: ``stage_input1..5``, ``stage_rhs0..5``, ``combine``,
+    """The module's functions: ``stage_input1..7``, ``stage_rhs0..7``, ``combine``,
     ``error_test``."""
-    inputs = tuple(f"{INPUT}{s}" for s in range(1, rodas4.N_STAGES))
-    return (*inputs, *(f"{RHS}{s}" for s in range(rodas4.N_STAGES)), COMBINE, ERROR)
+    inputs = tuple(f"{INPUT}{s}" for s in range(1, rodas5p.N_STAGES))
+    return (*inputs, *(f"{RHS}{s}" for s in range(rodas5p.N_STAGES)), COMBINE, ERROR)
 
 
 def stages_ir(n: int, lanes: int) -> str:
     """LLVM IR of the stage arithmetic of ``n`` states on ``lanes`` lanes (see :func:`names`)."""
-    parts = [_stage_input(n, lanes, s) for s in range(1, rodas4.N_STAGES)]
-    parts += [_stage_rhs(n, lanes, s) for s in range(rodas4.N_STAGES)]
+    parts = [_stage_input(n, lanes, s) for s in range(1, rodas5p.N_STAGES)]
+    parts += [_stage_rhs(n, lanes, s) for s in range(rodas5p.N_STAGES)]
     parts.append(_combine(n, lanes))
     parts.append(_error_test(n, lanes))
     return "\n".join(parts)
@@ -182,7 +190,9 @@ def compiled_stages(n: int, lanes: int) -> CompiledStages:
     """The stage functions of ``n`` states on ``lanes`` lanes as machine code, compiled once per
     process and cached on disk (:mod:`.machine_code`)."""
     if (n, lanes) not in _COMPILED:
-        sources = Path(__file__).read_bytes() + Path(rodas4.__file__).read_bytes()
+        sources = b"".join(
+            Path(f).read_bytes() for f in (__file__, rodas5p.__file__, interpolate.__file__)
+        )
         digest = hashlib.sha256(sources + f"{n} {lanes}".encode()).hexdigest()[:16]
         stem = cache_dir() / "kernels" / f"stages_{digest}"
         engine, addresses = compile_ir(stages_ir(n, lanes), stem, names())

@@ -39,7 +39,7 @@ import numpy as np
 
 from immunoreset.model.core import Model
 from immunoreset.simulate.linalg import LuPlan, plan_lu
-from immunoreset.simulate.rodas4 import GAMMA
+from immunoreset.simulate.rodas5p import GAMMA
 
 Rhs = Callable[[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 """A right-hand side ``rhs(t, y, p, mode, dydt)``: a model's own, or a compiled one called from
