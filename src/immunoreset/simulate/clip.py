@@ -4,7 +4,7 @@
 A population run checks every output of every patient after integration; written with numpy over
 the patients whose outputs dip below zero (most do: a state decaying to zero ends a little below
 it), the check took about a tenth of Park 2025's time per patient. Here it is one pass per patient
-over its outputs.
+over its outputs, in the engine's threads.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import numba
 
 
 @numba.njit(cache=True, nogil=True)
-def clip_negative(values, nonnegative, ok, rtol, atol, report) -> None:  # type: ignore[no-untyped-def]
+def clip_negative(values, ok, report, nonnegative, rtol, atol) -> None:  # type: ignore[no-untyped-def]
     """For each patient ``i`` and each output ``j`` with ``nonnegative[j]``, in order: a value
     below zero by at most ``atol + rtol * max|finite value|`` of that output over the patient's
     course becomes 0; the first value further below, in a patient still ``ok``, ends the patient:
     ``report[i] = (j, time index, value, tolerance)`` and NaN in every output from that time on.
     ``report[i, 0]`` is -1 for patients without such a value. ``values[patients, times, outputs]``
-    is changed in place."""
+    is changed in place. The arguments up to ``report`` have a row per patient, so the engine
+    checks slices of patients in its threads."""
     n, n_t, n_o = values.shape
     for i in range(n):
         report[i, 0] = -1.0
