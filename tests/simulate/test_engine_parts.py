@@ -12,7 +12,8 @@ import pytest
 
 from immunoreset.model.core import DoseInput, Model, Parameter, State
 from immunoreset.simulate import controller, linalg, rodas5p
-from immunoreset.simulate.engine import BatchResult, SolverSettings, check_nonnegative, simulate
+from immunoreset.simulate.clip import clip_patient
+from immunoreset.simulate.engine import BatchResult, SolverSettings, report_negative, simulate
 from immunoreset.simulate.interpolate import N_DENSE, dense_output, dense_vectors
 from immunoreset.simulate.kernels import kernel_for, model_function_addresses
 from immunoreset.simulate.lu_ir import compiled_lu
@@ -278,11 +279,20 @@ def _batch(values: np.ndarray) -> BatchResult:
                        np.zeros(n, dtype=np.int64), np.zeros((n, 5)), np.zeros((n, 1)))  # fmt: skip
 
 
+def _clip(values: np.ndarray, ok: np.ndarray, nonnegative: np.ndarray) -> np.ndarray:
+    """Every patient of ``values[patients, times, outputs]`` checked as the integrators do at
+    rtol = atol = 1e-6; the report."""
+    report = np.empty((len(values), 4))
+    for i in range(len(values)):
+        clip_patient(values[i], ok[i], report[i], nonnegative, 1e-6, 1e-6)
+    return report
+
+
 def test_tiny_negative_outputs_become_zero_larger_ones_fail() -> None:
     """Tolerance: atol + rtol * max|value| of the patient's trajectory (here 1e-6 + 1e-6 * 100)."""
     values = np.array([[100.0, 1.0, -1e-5, 0.5], [100.0, 1.0, -5e-3, 0.5]])
     res = _batch(values)
-    check_nonnegative(res, rtol=1e-6, atol=1e-6)
+    report_negative(res, _clip(res.values, res.status == OK, np.array([True])))
     assert res.status[0] == OK and res.values[0, 2, 0] == 0.0
     assert res.status[1] == NEGATIVE_OUTPUT
     assert np.isnan(res.values[1, 2:, 0]).all() and res.values[1, 1, 0] == 1.0
@@ -307,7 +317,7 @@ def test_a_borrowed_view_is_the_same_array_without_its_reference() -> None:
 
 
 def _reference_check(values: np.ndarray, nonnegative: np.ndarray, ok: np.ndarray, tol_of) -> list:  # type: ignore[no-untyped-def]
-    """The rule of check_nonnegative in numpy, output by output (its earlier implementation)."""
+    """The rule of clip_patient in numpy, output by output (its first implementation)."""
     failures = []
     lowest = np.fmin.reduce(values, axis=1)
     for j in np.flatnonzero(nonnegative):
@@ -329,8 +339,6 @@ def test_negative_outputs_are_clipped_as_the_rule_says_patient_by_patient() -> N
     """The compiled check against the rule written in numpy, on outputs with tiny and large
     negatives, NaN, outputs that may be negative, failed patients and a patient whose first failing
     output turns later outputs to NaN (which then do not count)."""
-    from immunoreset.simulate.clip import clip_negative
-
     rng = np.random.default_rng(5)
     values = rng.uniform(0.0, 100.0, (40, 30, 4)) * rng.uniform(0, 1, (40, 1, 4)) ** 4
     values[rng.uniform(size=values.shape) < 0.2] *= -1e-9
@@ -340,8 +348,7 @@ def test_negative_outputs_are_clipped_as_the_rule_says_patient_by_patient() -> N
     ok = rng.uniform(size=40) < 0.9
     expected = values.copy()
     failures = _reference_check(expected, nonnegative, ok.copy(), lambda scale: 1e-6 + 1e-6 * scale)
-    report = np.empty((40, 4))
-    clip_negative(values, ok, report, nonnegative, 1e-6, 1e-6)
+    report = _clip(values, ok, nonnegative)
     assert np.array_equal(values, expected, equal_nan=True)
     got = [(i, int(r[0]), int(r[1]), r[2], r[3]) for i, r in enumerate(report) if r[0] >= 0]
     assert got == sorted(failures) and len(failures) >= 3

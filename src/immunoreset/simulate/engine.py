@@ -138,24 +138,17 @@ class BatchResult:
 N_STATS = 5
 
 
-def check_nonnegative(result: BatchResult, rtol: float, atol: float) -> None:
-    """Set tiny negative values of non-negative outputs to zero; fail patients with larger ones.
+def report_negative(result: BatchResult, report: np.ndarray) -> None:
+    """Fail the patients whose outputs went below zero beyond the tolerance, as the integrator
+    found them (``report[i] = (output, time index, value, tolerance)``, -1 first where none).
 
     Outputs such as cell counts and concentrations cannot be negative. An integrator may still
     return values a little below zero where a state decays towards zero: within the accuracy
     asked of it, ``atol + rtol * max|value|`` of that output over the patient's trajectory, such
-    a value is zero. Anything further below zero is a failed integration: the patient gets status
-    ``NEGATIVE_OUTPUT``, a detail naming the output, value and day, and NaN from that time on.
+    a value is zero (set so by :func:`.clip.clip_patient` as each patient finishes). Anything
+    further below zero is a failed integration: the patient gets status ``NEGATIVE_OUTPUT``, a
+    detail naming the output, value and day, and NaN from that time on.
     """
-    values = result.values
-    if values.size == 0:
-        return
-    from immunoreset.simulate.clip import clip_negative
-
-    nonnegative = np.array([OBSERVABLES[name].nonnegative for name in result.observables])
-    report = np.empty((len(values), 4))
-    in_threads(clip_negative, (values, result.status == OK, report), (nonnegative, rtol, atol),
-               block_size=CHECK_BLOCK)  # fmt: skip
     for i in np.flatnonzero(report[:, 0] >= 0):
         j, first, value, tol = report[i]
         name = result.observables[int(j)]
@@ -204,26 +197,28 @@ def simulate(
     out = np.empty((n, len(t_out), len(model.observables)))
     stats = np.zeros((n, N_STATS))
     status = np.zeros(n, dtype=np.int64)
+    report = np.full((n, 4), -1.0)
     if n:
         with compile_settings():
             _integrate(model, params, events, t_out, settings, float(t_start), pattern_parameters,
-                       (out, stats, status), stop)  # fmt: skip
+                       (out, stats, status, report), stop)  # fmt: skip
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
     result = BatchResult(
         ids, t_out, model.observables, out, status, stats, params, model.switch_names
     )
-    check_nonnegative(result, settings.rtol, settings.atol)
+    report_negative(result, report)
     return result
 
 
 def _integrate(
     model: Model, params: np.ndarray, events: DosingEvents, t_out: np.ndarray,
     settings: SolverSettings, t_start: float, pattern_parameters: np.ndarray | None,
-    results: tuple[np.ndarray, np.ndarray, np.ndarray], stop: threading.Event | None,
+    results: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], stop: threading.Event | None,
 ) -> None:  # fmt: skip
-    """Integrate ``params`` into ``results`` (outputs, stats, status), patients grouped by their
-    dormant states."""
-    out, stats, status = results
+    """Integrate ``params`` into ``results`` (outputs, stats, status, negative-output report, see
+    :func:`report_negative`), patients grouped by their dormant states."""
+    out, stats, status, report = results
+    nonnegative = np.array([OBSERVABLES[name].nonnegative for name in model.observables])
     n = params.shape[0]
     kernel = kernel_for(model)
     p_pattern = model.typical_parameters() if pattern_parameters is None else pattern_parameters
@@ -252,11 +247,7 @@ def _integrate(
                 continue
             sub_rows = rows[chosen]
             whole = len(sub_rows) == n
-            sub = (
-                (out, stats, status)
-                if whole
-                else (out[sub_rows], stats[sub_rows], status[sub_rows])
-            )
+            sub = results if whole else tuple(a[sub_rows] for a in results)
             amounts = events.amounts if whole else np.ascontiguousarray(events.amounts[sub_rows])
             patients = params if whole else params[sub_rows]
             if lane_path:
@@ -264,7 +255,8 @@ def _integrate(
                 fns = tuple(c.address for c in traced)  # type: ignore[union-attr]
                 in_threads(lanes_kernel_for(model).solve_batch_lanes, (patients, amounts, *sub),
                            (*shared, fns, lanes[1],
-                            compiled_stages(model.n_states, LANES).addresses),
+                            compiled_stages(model.n_states, LANES).addresses, nonnegative,
+                            settings.atol),
                            stop, LANE_BLOCK)  # fmt: skip
             else:
                 # The scalar integrator's functions are compiled only for patients who need them.
@@ -274,11 +266,11 @@ def _integrate(
                     kernel.solve_batch,
                     (patients, amounts, addresses, *sub),
                     (*shared, model.autonomous, colours.colour_ptr, colours.colour_cols,
-                     colours.col_ptr, colours.row_idx, plan),
+                     colours.col_ptr, colours.row_idx, plan, nonnegative, settings.atol),
                     stop,
                 )  # fmt: skip
             if not whole:
-                out[sub_rows], stats[sub_rows], status[sub_rows] = sub
+                out[sub_rows], stats[sub_rows], status[sub_rows], report[sub_rows] = sub
 
 
 def _lane_functions(
@@ -412,11 +404,6 @@ finish; only at a task's end do lanes run empty. Measured on 1,000 Park 2025 pat
 threads: 0.34, 0.33, 0.32 and 0.31 ms per patient with 16, 32, 128 and 256 patients per task (512:
 0.31). A task of 256 Park 2025 patients takes about 0.15 s on one thread, so an interrupt still
 stops a batch within a fraction of a second."""
-
-
-CHECK_BLOCK = 128
-"""Patients per task of the check of negative outputs (about 3 us per Park 2025 patient with daily
-outputs: a task several times the 12 us it takes to hand one to a thread)."""
 
 
 class BatchStoppedError(RuntimeError):

@@ -29,6 +29,7 @@ from immunoreset.simulate import controller as _ctl
 from immunoreset.simulate import interpolate as _interp
 from immunoreset.simulate import linalg, rodas5p
 from immunoreset.simulate import status as _st
+from immunoreset.simulate.clip import clip_patient
 from immunoreset.simulate.native import borrowed, call_compiled, call_lu_factor, call_lu_solve
 
 _dose = _initial_state = None  # @bind-model
@@ -303,7 +304,7 @@ def output_due(t1, t_out, i_out, t1_included) -> bool:
 
 
 @numba.njit
-def record_outputs(t0, y0, t1, y1, dense, p, mode, fns, t_out, i_out, out, yint, obs_row,
+def record_outputs(t0, y0, t1, y1, dense, p, mode, fns, t_out, i_out, out, yint,
                    t1_included):  # fmt: skip
     """Record outputs with ``t0 < t_out < t1`` (``<= t1`` if ``t1_included``) by the method's
     dense output (``dense``: the step's vectors, see :mod:`.interpolate`); returns the next output
@@ -316,9 +317,7 @@ def record_outputs(t0, y0, t1, y1, dense, p, mode, fns, t_out, i_out, out, yint,
         else:
             for i in range(y1.shape[0]):
                 yint[i] = y1[i]
-        call_compiled(fns[_OBSERVE], yint, p, mode, t_out[i_out], obs_row)
-        for j in range(obs_row.shape[0]):
-            out[i_out, j] = obs_row[j]
+        call_compiled(fns[_OBSERVE], yint, p, mode, t_out[i_out], out[i_out])
         i_out += 1
     return i_out
 
@@ -355,7 +354,6 @@ def solve_patient(
     stages = np.empty((_N_STAGES, n))
     dense_rows = np.empty((_interp.N_DENSE, n))
     switches = np.zeros((2, n_switch))
-    observed = np.empty(n_obs)
     y, ynew, err = borrowed(vectors[0]), borrowed(vectors[1]), borrowed(vectors[2])
     work, f0, f1 = borrowed(vectors[3]), borrowed(vectors[4]), borrowed(vectors[5])
     dfdt, ytmp, ftmp = borrowed(vectors[6]), borrowed(vectors[7]), borrowed(vectors[8])
@@ -370,7 +368,6 @@ def solve_patient(
     )
     k, dense = borrowed(stages), borrowed(dense_rows)
     mode, g = borrowed(switches[0]), borrowed(switches[1])
-    obs_row = borrowed(observed)
     p, atol, ev_t, ev_input = borrowed(p), borrowed(atol), borrowed(ev_t), borrowed(ev_input)
     ev_amount, t_out, out, stats = (
         borrowed(ev_amount),
@@ -409,9 +406,7 @@ def solve_patient(
         call_compiled(fns[_RHS], y, p, mode, t, f0)
         # Outputs at exactly the current time (after any dose given at this time).
         while i_out < t_out.shape[0] and t_out[i_out] <= t:
-            call_compiled(fns[_OBSERVE], y, p, mode, t_out[i_out], obs_row)
-            for j in range(n_obs):
-                out[i_out, j] = obs_row[j]
+            call_compiled(fns[_OBSERVE], y, p, mode, t_out[i_out], out[i_out])
             i_out += 1
         if t >= t_end:
             break
@@ -473,7 +468,7 @@ def solve_patient(
             if output_due(t_new, t_out, i_out, not at_event):
                 _dense_vectors(k, dense)
                 i_out = record_outputs(t, y, t_new, ynew, dense, p, mode, fns, t_out, i_out, out,
-                                       yint, obs_row, not at_event)  # fmt: skip
+                                       yint, not at_event)  # fmt: skip
             n_acc += 1
             fac = _step_factor(en, _ORDER_EST, rej > 0)
             for i in range(n):
@@ -496,9 +491,7 @@ def solve_patient(
     stats[2] = n_flip
     stats[3] = t
     stats[4] = last_switch
-    keep_alive(
-        vectors, matrices, short_indices, long_indices, stages, dense_rows, switches, observed
-    )
+    keep_alive(vectors, matrices, short_indices, long_indices, stages, dense_rows, switches)
     return status
 
 
@@ -509,13 +502,15 @@ def keep_alive(*owners) -> None:
 
 @numba.njit(cache=True, nogil=True)
 def solve_batch(
-    params, ev_amounts, addresses, out, stats, status,
+    params, ev_amounts, addresses, out, stats, status, report,
     n_states, n_switch, t_start, ev_t, ev_input, t_out, rtol, atol, h_init, h_max, max_steps,
-    autonomous, colour_ptr, colour_cols, col_ptr, row_idx, plan,
+    autonomous, colour_ptr, colour_cols, col_ptr, row_idx, plan, nonnegative, atol_out,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` from the model's pre-treatment state; outputs in
     ``out[N, T, O]``; ``addresses[N, 4]``: each patient's right-hand side, observables, switch
-    functions and analytic Jacobian (0 for finite differences). The arguments up to ``status``
+    functions and analytic Jacobian (0 for finite differences). Each patient's outputs are then
+    checked for negative values of the ``nonnegative`` outputs (:func:`.clip.clip_patient` at
+    ``rtol`` and ``atol_out``, findings in ``report[N, 4]``). The arguments up to ``report``
     have a row per patient, so a slice of patients is a batch of its own; the GIL is released, so
     threads run slices side by side (see :func:`.engine.simulate`)."""
     for i in range(params.shape[0]):
@@ -527,6 +522,7 @@ def solve_batch(
             plan, (addresses[i, 0], addresses[i, 1], addresses[i, 2]), addresses[i, 3], out[i],
             stats[i],
         )  # fmt: skip
+        clip_patient(out[i], status[i] == _OK, report[i], nonnegative, rtol, atol_out)
 
 
 @numba.njit(cache=True)

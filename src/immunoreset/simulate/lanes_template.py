@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from immunoreset.simulate import kernel_template as _k
+from immunoreset.simulate.clip import clip_patient
 from immunoreset.simulate.interpolate import N_DENSE
 from immunoreset.simulate.lanes_ir import LANES
 from immunoreset.simulate.native import (
@@ -121,9 +122,9 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ER
 
 @numba.njit(cache=True, nogil=True)
 def solve_batch_lanes(
-    params, ev_amounts, out, stats, status,
+    params, ev_amounts, out, stats, status, report,
     n_states, n_switch, t_start, ev_t, ev_input, t_out, rtol, atol, h_init, h_max, max_steps,
-    fns, lanes, stage_fns,
+    fns, lanes, stage_fns, nonnegative, atol_out,
 ) -> None:  # fmt: skip
     """Integrate every patient of ``params[N, P]`` from the model's pre-treatment state, as
     :func:`.kernel_template.solve_batch` does, ``LANES`` patients at a time. Every patient uses
@@ -131,9 +132,10 @@ def solve_batch_lanes(
     Jacobian; ``lanes`` holds the addresses of the lane forms of the right-hand side, Jacobian,
     factorisation and solve, ``stage_fns`` those of the stage arithmetic (:mod:`.rodas_lanes_ir`).
     Every step is made in the lanes: the trial steps that locate a switch crossing, and those of a
-    lane whose planned pivots are declined (factorised and solved by the pivoting LU)."""
+    lane whose planned pivots are declined (factorised and solved by the pivoting LU). As each
+    patient finishes, its outputs are checked for negative values (``report``, ``nonnegative``
+    and ``atol_out`` as in :func:`.kernel_template.solve_batch`)."""
     n = n_states
-    n_obs = out.shape[2]
     nl = n * _L
     inter = np.zeros((8, nl))
     stages = np.zeros((_k._N_STAGES, nl))
@@ -143,7 +145,6 @@ def solve_batch_lanes(
     per_lane[6, 0] = rtol
     lane_vectors = np.zeros((5, _L, n))
     lane_switches = np.zeros((2, _L, max(n_switch, 1)))
-    lane_obs = np.zeros((_L, n_obs))
     counters = np.zeros((_L, 16), dtype=np.int64)
     clocks = np.zeros((_L, 11))
     lane_lu = np.zeros((_L, n, n))  # each lane's pivoting LU (see attempt_lanes)
@@ -153,17 +154,19 @@ def solve_batch_lanes(
     lane_saved = np.zeros((_L, n))
     dense = np.zeros(N_DENSE * nl)  # the dense output vectors of every lane's last attempt
     lane_dense = np.zeros((_L, N_DENSE, n))
-    _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_t, ev_input, t_out,
-               rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns, inter, stages, mats,
-               inputs, per_lane, lane_vectors, lane_switches, lane_obs, counters, clocks, lane_lu,
-               lane_piv, lane_short, lane_long, lane_saved, dense, lane_dense)  # fmt: skip
+    _lane_loop(params, ev_amounts, out, stats, status, report, n, n_switch, t_start, ev_t,
+               ev_input, t_out, rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns,
+               nonnegative, atol_out, inter, stages, mats, inputs, per_lane, lane_vectors,
+               lane_switches, counters, clocks, lane_lu, lane_piv, lane_short, lane_long,
+               lane_saved, dense, lane_dense)  # fmt: skip
 
 
 @numba.njit(_nrt=False)
-def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_t, ev_input, t_out,
-               rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns, inter, stages, mats,
-               inputs, per_lane, lane_vectors, lane_switches, lane_obs, counters, clocks, lane_lu,
-               lane_piv, lane_short, lane_long, lane_saved, DENSE, lane_dense) -> None:  # fmt: skip
+def _lane_loop(params, ev_amounts, out, stats, status, report, n, n_switch, t_start, ev_t,
+               ev_input, t_out, rtol, atol, h_init, h_max, max_steps, fns, lanes, stage_fns,
+               nonnegative, atol_out, inter, stages, mats, inputs, per_lane, lane_vectors,
+               lane_switches, counters, clocks, lane_lu, lane_piv, lane_short, lane_long,
+               lane_saved, DENSE, lane_dense) -> None:  # fmt: skip
     """The loop of :func:`solve_batch_lanes` over the work arrays it allocated. Compiled without
     numba's reference counting: the loop takes views of the work arrays for every lane in every
     step, and counting each (a call, about a tenth of Park 2025's time in lanes) buys nothing here,
@@ -185,7 +188,7 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
     f1s, yints = lane_vectors[3], lane_vectors[4]
     modes, gs = lane_switches[0], lane_switches[1]
     cn, ck = counters, clocks
-    obs, saved = lane_obs, lane_saved
+    saved = lane_saved
     pivoting = (lane_lu, lane_piv, lane_short[0], lane_long[0], lane_short[1], lane_long[1])
     next_patient = 0
     while True:
@@ -229,9 +232,7 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     call_compiled(fns[_k._RHS], y, p, mode, t, f0s[lane])
                     i_out = cn[lane, _I_OUT]
                     while i_out < n_out and t_out[i_out] <= t:
-                        call_compiled(fns[_k._OBSERVE], y, p, mode, t_out[i_out], obs[lane])
-                        for j in range(n_obs):
-                            out[i, i_out, j] = obs[lane, j]
+                        call_compiled(fns[_k._OBSERVE], y, p, mode, t_out[i_out], out[i, i_out])
                         i_out += 1
                     cn[lane, _I_OUT] = i_out
                     if t >= t_end:
@@ -276,6 +277,8 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     stats[i, 3] = ck[lane, _T]
                     stats[i, 4] = cn[lane, _LAST]
                     status[i] = cn[lane, _STATUS]
+                    clip_patient(out[i], status[i] == _k._OK, report[i], nonnegative, rtol,
+                                 atol_out)  # fmt: skip
                     cn[lane, _PHASE] = _EMPTY
             if cn[lane, _PHASE] == _ATTEMPT or cn[lane, _PHASE] == _LOCATE:
                 active |= 1 << lane
@@ -312,7 +315,7 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     crossed = cn[lane, _PHASE] == _LOCATE  # a variable: a literal True would
                     # compile _advance a second time
                     _advance(lane, t, t + ck[lane, _HI], crossed, p, y, mode, f0, ynew, F1, DENSE,
-                             cn, ck, fns, f1s[lane], lane_dense[lane], yints[lane], obs[lane], ev_t,
+                             cn, ck, fns, f1s[lane], lane_dense[lane], yints[lane], ev_t,
                              t_out, out[i])  # fmt: skip
                 continue
             if (singular >> lane) & 1:
@@ -328,7 +331,7 @@ def _lane_loop(params, ev_amounts, out, stats, status, n, n_switch, t_start, ev_
                     ck[lane, _EN] = en
                     _accept(lane, t, h, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns,
                             gs[lane, :n_switch], f1s[lane], lane_dense[lane], yints[lane],
-                            obs[lane], ev_t, t_out, out[i])  # fmt: skip
+                            ev_t, t_out, out[i])  # fmt: skip
                     continue
                 cn[lane, _ATT_REJ] += 1
                 h *= _k._step_factor(en if finite else math.inf, _k._ORDER_EST, True)
@@ -348,8 +351,8 @@ def _fail(cn, lane, code) -> None:
 
 
 @numba.njit(_nrt=False)
-def _accept(lane, t, h, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, g, f1, dense, yint, obs_row,
-            ev_t, t_out, out) -> None:  # fmt: skip
+def _accept(lane, t, h, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, g, f1, dense, yint, ev_t,
+            t_out, out) -> None:  # fmt: skip
     """Lane ``lane``'s step from ``t`` to ``t + h`` passed the error test (the scalar integrator's
     code that follows): if a switch changed sign in it, the lane goes on to locate the crossing
     (phase ``_LOCATE``, :func:`_locate`), else the step is taken."""
@@ -372,7 +375,7 @@ def _accept(lane, t, h, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, g, f1, den
         return
     crossed = cn[lane, _PHASE] == _LOCATE  # False here (see _lane_loop)
     _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, f1, dense, yint,
-             obs_row, ev_t, t_out, out)  # fmt: skip
+             ev_t, t_out, out)  # fmt: skip
 
 
 @numba.njit(_nrt=False)
@@ -427,7 +430,7 @@ def _locate(lane, t, p, ynew, mode, fns, g, cn, ck) -> bool:
 
 @numba.njit(_nrt=False)
 def _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, DENSE, cn, ck, fns, f1, dense, yint,
-             obs_row, ev_t, t_out, out) -> None:  # fmt: skip
+             ev_t, t_out, out) -> None:  # fmt: skip
     """Take lane ``lane``'s accepted step to ``t_new`` (state ``ynew``), ``crossed`` if it ends at
     a located switch crossing: outputs (from the lanes' dense output vectors ``DENSE``, copied to
     the lane's ``dense`` when an output falls in the step), counts, next step (``f`` at the new
@@ -458,7 +461,7 @@ def _advance(lane, t, t_new, crossed, p, y, mode, f0, ynew, F1, DENSE, cn, ck, f
             for q in range(n):
                 dense[r, q] = DENSE[(r * n + q) * _L + lane]
         cn[lane, _I_OUT] = _k.record_outputs(t, y, t_new, ynew, dense, p, mode, fns, t_out,
-                                             cn[lane, _I_OUT], out, yint, obs_row, not at_event)  # fmt: skip
+                                             cn[lane, _I_OUT], out, yint, not at_event)  # fmt: skip
     cn[lane, _N_ACC] += 1
     for q in range(y.shape[0]):
         y[q] = ynew[q]
