@@ -16,8 +16,8 @@ previous patient's events do not carry over, and ``reset()`` after; changing ini
 ``init`` would recompile), with the absolute tolerance as a vector scaled per state like the
 engine's. Both run at the same rtol = atol, thread for thread: the engine with 1 and 2 numba
 threads, libRoadRunner in 1 process and in 2 processes (its API has no parallel simulate), and
-libRoadRunner once more at ``--matched-tol`` (default 1e-8): speed at about the engine's
-accuracy (both errors are reported, so the match can be checked). The SciPy LSODA loop
+libRoadRunner once more at ``--matched-tol`` (default 1e-8), in 1 and 2 processes: speed at
+about the engine's accuracy (both errors are reported, so the match can be checked). The SciPy LSODA loop
 (``immunoreset.simulate.reference.solve_reference``: one patient at a time with the model's own
 right-hand side) runs in the same repeats. The engine is timed at each ``--patients`` N (100,000
 adds several minutes per repeat) in calls of at most 1,000 patients, as a population run
@@ -251,6 +251,7 @@ LABELS = {
     "rr_1": ("libRoadRunner, 1 process", 1),
     "rr_2": ("libRoadRunner, 2 processes", 2),
     "rr_1_matched": ("libRoadRunner, 1 process, tolerance {matched:g} (matched accuracy)", 1),
+    "rr_2_matched": ("libRoadRunner, 2 processes, tolerance {matched:g} (matched accuracy)", 2),
     "scipy_1": ("SciPy LSODA loop, 1 process", 1),
 }
 
@@ -272,7 +273,7 @@ def main() -> None:
         "--matched-tol",
         type=float,
         default=1e-8,
-        help="libRoadRunner tolerance for the matched-accuracy row (1 process)",
+        help="libRoadRunner tolerance for the matched-accuracy rows",
     )
     args = ap.parse_args()
     tol = args.tol
@@ -293,7 +294,7 @@ def main() -> None:
 
     matched = args.matched_tol
     keys = [_engine_key(t, n) for n in args.patients for t in (1, 2)]
-    keys += ["rr_1", "rr_2", "rr_1_matched", "scipy_1"]
+    keys += ["rr_1", "rr_2", "rr_1_matched", "rr_2_matched", "scipy_1"]
     times: dict[str, list[float]] = {k: [] for k in keys}
     engine_rss: dict[int, float] = {}  # after the first run at each N (outputs held in memory)
     rr_rss = 0.0
@@ -307,7 +308,7 @@ def main() -> None:
             elif key == "scipy_1":
                 times[key].append(_time_scipy(s, scipy_ids, tol)[0])
             else:  # in worker processes, so that this process's peak memory is the engine's
-                rtol = matched if key == "rr_1_matched" else tol
+                rtol = matched if key.endswith("_matched") else tol
                 seconds, peak = _time_rr(name, sbml, rr_ids, rtol, rtol, int(key[3]))
                 times[key].append(seconds)
                 rr_rss = max(rr_rss, peak)
@@ -328,7 +329,13 @@ def main() -> None:
             med[method] / med[_engine_key(threads, n)], 2
         )
         for n in args.patients
-        for method, threads in (("rr_1", 1), ("rr_2", 2), ("rr_1_matched", 1), ("scipy_1", 1))
+        for method, threads in (
+            ("rr_1", 1),
+            ("rr_2", 2),
+            ("rr_1_matched", 1),
+            ("rr_2_matched", 2),
+            ("scipy_1", 1),
+        )
     }
     result = {
         "benchmark": f"{name}, 730 days, {len(s.times)} daily outputs, population variability "

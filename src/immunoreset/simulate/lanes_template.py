@@ -4,7 +4,7 @@
 Each patient keeps its own step sequence: its own time, step size, error test, rejections, switch
 modes, dosing events and outputs, exactly as :func:`.kernel_template.solve_patient` integrates it
 alone. What the lanes share is the arithmetic of a step attempt: the Jacobian, the factorisation
-of the iteration matrix, the six stages (right-hand side, solve), the new state and its error norm
+of the iteration matrix, the eight stages (right-hand side, solve), the new state and its error norm
 are computed for all lanes by the lane forms of the generated functions (:mod:`.lanes_ir`,
 :mod:`.rodas_lanes_ir`), one vector instruction doing the same operation for every patient; the
 work arrays are lane-interleaved (entry ``i`` of lane ``l`` at ``i * LANES + l``). What each
@@ -68,8 +68,7 @@ def attempt_lanes(Y, F0, P, MODE, T, H, ST, SHIFT, INV, J, LU, K, YT, FT, YN, ER
     vector per lane). Each lane's error norm and whether its new state is finite go to ``TEST``
     (``RTOL`` holds ``rtol``), the dense output vectors to ``DENSE``. Returns the bits of the
     lanes whose pivoting LU found the matrix singular (their results are not used).
-    ``stage_fns``: the stage arithmetic
-    (:mod:`.rodas_lanes_ir`)."""
+    ``stage_fns``: the stage arithmetic (:mod:`.rodas_lanes_ir`)."""
     rhs, jac, factor, solve = lanes
     lu, piv, lptr, lidx, uptr, uidx = pivoting
     n = Y.shape[0] // _L
