@@ -1,6 +1,6 @@
 """The integrator's parts tested alone: step-size controller, dense output, sparse LU, the order
-of the RODAS4 step, and the failure modes a whole-patient test cannot isolate (a singular iteration
-matrix, a chattering switch, outputs that go negative)."""
+of the RODAS5P step and of its dense output, and the failure modes a whole-patient test cannot
+isolate (a singular iteration matrix, a chattering switch, outputs that go negative)."""
 
 from __future__ import annotations
 
