@@ -4,9 +4,10 @@ RODAS5P (:mod:`.rodas5p`) comes with a continuous extension of order four (Stein
 combinations of the step's stages, ``D_r = sum_s H[r, s] K_s``, give the state anywhere in the step
 from the states at its two ends. Outputs at any requested time therefore cost no extra right-hand
 side evaluations and do not restrict the step size, and are as accurate as the step's own
-error control asks (a cubic Hermite interpolant through the end states and derivatives, third
-order, was 20 times less accurate at daily outputs of Park 2025 at the order-5 method's longer
-steps: 99.9th percentile relative error 8e-5 against 4e-6 at ``rtol`` 1e-6).
+error control asks. A cubic Hermite interpolant through the end states and derivatives (third
+order, the dense output used with RODAS4) was far less accurate at the order-5 method's longer
+steps: at daily outputs of 50 Park 2025 patients at ``rtol`` 1e-6, 99.9th percentile relative
+error against a tight reference 8e-5, against 1.7e-6 with this dense output.
 
 Plain functions over arrays, compiled by numba where the integrator calls them.
 """
