@@ -11,7 +11,8 @@ activation, cell-weighted over compartments):
 
     u_c  = A_c / (A_c + ag50_car N_c)                           antigen share per CAR cell
     a_c  = e_c / (EC50 + e_c) * u_c                             antigen drive
-    S'   = mean_c(e_c / (EC50_act + e_c)) - k_rest S            stimulation history (rest recovers)
+    act  = mean_c(e_c / (EC50_act + e_c))                       share of cells activated
+    S'   = act - k_rest (1 - act) S                             stimulation history (rest recovers)
     h    = 1 / (1 + (S m_exh / stim50)^n_h)                     proliferative capacity left
     kp   = kexp * m_exp * a_c * h * (1 + h_amp * lymphopenia)  antigen-driven expansion (Kimmel 2021)
     g    = rho_c * ln(K_C / (host T + CAR T in blood))          Gompertz competition (Kimmel 2021)
@@ -28,8 +29,12 @@ and Perelson 1995) and the peak follows the target burden, hardly the dose (Sing
 stops is set by a proliferation programme: a cell engaged at all (``EC50_act``, Singh 2021's
 expansion threshold of about ten engaged receptors) is activated, and activated cells expand for
 about a week and then stop even though antigen persists (Kaech and Ahmed 2001; van Stipdonk 2001),
-which is what ends expansion while CD19+ marrow precursors keep presenting antigen. Rest restores
-part of the capacity (``k_rest``, Weber 2021), so the precursors keep renewing a contracting pool
+which is what ends expansion while CD19+ marrow precursors keep presenting antigen. The history
+advances with the share of cells activated and is undone only in the share at rest (``k_rest``,
+Weber 2021: rest restores the capacity), so under full engagement the programme runs its course
+in the same days whether antigen is scarce or abundant, and the peak comes near day 8 in lupus and
+in lymphoma alike (Kochenderfer 2017). Rest restores part of the capacity, so the precursors keep
+renewing a contracting pool
 while host T cells are depleted (the lymphopenic amplification, Kimmel 2021); as host T cells
 recover the renewal falls below the losses, the pool contracts and B cells return. Stem-like cells
 stop differentiating under chronic stimulation and persist at ``d_scm`` (Stein 2019's terminal
@@ -290,8 +295,11 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
             cells += n
             driven += a * h * n * inflames
         # Share of the slot's cells activated (engaged at all); one cell (1e-6 in these units) keeps
-        # it continuous when the slot is empty.
-        dydt[STIM0 + s] = weighted / (cells + ONE_CELL) - p[K_REST] * y[STIM0 + s]
+        # it continuous when the slot is empty. Only the share at rest recovers capacity: with
+        # recovery in engaged cells too, the history saturated at 1 / k_rest days under full
+        # engagement, and the programme ended days earlier with abundant antigen than with scarce.
+        act = weighted / (cells + ONE_CELL)
+        dydt[STIM0 + s] = act - p[K_REST] * (1.0 - act) * y[STIM0 + s]
     return driven
 
 
