@@ -1,5 +1,6 @@
-"""The shipped CAR parameters meet every acceptance range of the multi-setting search that chose them
-(examples/calibration/integrated_settings_search.py, recorded in provenance.yaml)."""
+"""The shipped CAR parameters are the estimate of the multi-setting search that chose them
+(examples/calibration/integrated_settings_search.py, recorded in provenance.yaml): they reproduce its
+recorded objective and meet the targets' own ranges."""
 
 from __future__ import annotations
 
