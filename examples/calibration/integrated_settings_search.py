@@ -271,12 +271,20 @@ def _loss(x: np.ndarray) -> float:
     return SEARCH.loss(dict(zip(SEARCHED, np.exp(x).tolist(), strict=True)))
 
 
+def _positive(text: str) -> int:
+    """An integer >= 1 (argparse names the option and the value when this raises)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"got {value}; allowed: an integer >= 1")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--popsize", type=int, default=10)
-    parser.add_argument("--maxiter", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--popsize", type=_positive, default=10)
+    parser.add_argument("--maxiter", type=_positive, default=50)
+    parser.add_argument("--workers", type=_positive, default=1)
     parser.add_argument("--out", type=Path, default=Path("integrated_settings_search.json"))
     parser.add_argument(
         "--local",
@@ -308,4 +316,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # nothing is written before the search ends, so nothing is lost
+        raise SystemExit("interrupted; nothing written") from None
