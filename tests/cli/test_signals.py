@@ -84,3 +84,38 @@ def test_sigint_during_compilation_stops_the_run(examples_dir: Path, tmp_path: P
     assert err.strip().splitlines()[-1] == "immunoreset: interrupted; nothing was written"
     assert "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_that_surfaces_as_another_exception_is_still_a_clean_stop(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sig: int, code: int,
+    word: str,
+) -> None:  # fmt: skip
+    """A signal arriving while a compiled function runs can come back as a SystemError (the
+    function returns with the handler's exception set); that is the signal, not a bug."""
+    import argparse
+
+    from immunoreset.cli import main as cli
+    from immunoreset.runs.interrupt import reset
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            signal.raise_signal(sig)
+        except BaseException as exc:
+            raise SystemError("returned a result with an exception set") from exc
+        return 0
+
+    class Parser:
+        def parse_args(self, args: list[str]) -> argparse.Namespace:
+            return argparse.Namespace(run=run)
+
+    monkeypatch.setattr(cli, "build_parser", lambda: Parser())
+    try:
+        assert cli.main([]) == code
+    finally:
+        reset()  # the recorded signal must not stop the tests that run after this one
+    err = capsys.readouterr().err
+    assert f"immunoreset: {word}; nothing was written" in err and "internal error" not in err

@@ -27,7 +27,13 @@ from immunoreset.cli.errors import (
     say,
 )
 from immunoreset.cli.text import plain
-from immunoreset.runs.interrupt import Terminated, install_handlers, raise_if_requested, reset
+from immunoreset.runs.interrupt import (
+    Terminated,
+    install_handlers,
+    raise_if_requested,
+    requested_signal,
+    reset,
+)
 from immunoreset.runs.memory import keep_freed_memory
 
 
@@ -107,6 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _broken_pipe()
     except Exception as exc:  # a bug, not bad input: say so and how to see more
+        signum = requested_signal()
+        if signum is not None:  # a signal that surfaced as another exception (see requested_signal)
+            if signum == signal.SIGINT:
+                return _interrupted(exc, EXIT_SIGINT, "interrupted")
+            return _interrupted(exc, EXIT_SIGTERM, "terminated")
         if debug:
             traceback.print_exc()
         return fail(

@@ -53,6 +53,14 @@ def raise_if_requested() -> None:
         raise _exception(_requested[0])
 
 
+def requested_signal() -> int | None:
+    """The first signal received since :func:`reset`, or None. A signal that arrives while a
+    compiled function runs can come back as another exception: the function returns with the
+    handler's exception set and Python reports a ``SystemError``; callers that catch exceptions
+    ask this to tell such a stop from a bug."""
+    return _requested[0] if _requested else None
+
+
 def reset() -> None:
     """Forget received signals (for a new run in the same process)."""
     _requested.clear()
