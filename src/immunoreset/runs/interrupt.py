@@ -6,7 +6,8 @@ exception while it runs (a compiler, a library callback) cannot hide the request
 loop calls :func:`raise_if_requested` after each compiled call and each chunk, which raises again.
 An exception that such a callback swallows (llvmlite's object-cache callback during compilation,
 say) would be printed by Python as "Exception ignored" with a traceback; the installed
-``sys.unraisablehook`` keeps those quiet, since the request is recorded and acted on. Notebooks
+``sys.unraisablehook`` keeps those quiet, since the request is recorded and acted on, and so are
+the failing finalisers of compiler objects the signal left half-built. Notebooks
 keep their own Ctrl-C handling; nothing is installed unless asked.
 """
 
@@ -42,9 +43,19 @@ def install_handlers() -> None:
     def quiet(unraisable: sys.UnraisableHookArgs) -> None:
         if _requested and isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)):
             return
+        if _requested and _from_the_compiler(unraisable.object):
+            return
         previous(unraisable)
 
     sys.unraisablehook = quiet
+
+
+def _from_the_compiler(obj: object) -> bool:
+    """True for a finaliser of llvmlite (the compiler's LLVM binding). A signal that lands while
+    llvmlite builds an object leaves it half-built; its finaliser then fails when the object is
+    collected (``AttributeError: 'PassBuilder' object has no attribute '_as_parameter_'``) and
+    Python would print that after the stop message. It is a consequence of the stop, not news."""
+    return getattr(obj, "__module__", None) is not None and obj.__module__.startswith("llvmlite")
 
 
 def raise_if_requested() -> None:
