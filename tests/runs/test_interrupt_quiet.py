@@ -21,7 +21,8 @@ class _Raises:
 
 
 class _HalfBuilt(_Raises):
-    """Stands for an llvmlite object whose construction a signal interrupted."""
+    """Stands for an llvmlite object whose construction a signal interrupted. Its own finaliser
+    (not the inherited one) so that only it is marked as llvmlite's below."""
 
     def __del__(self) -> None:
         raise self.exc

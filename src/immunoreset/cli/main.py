@@ -75,7 +75,11 @@ def _joined_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _interrupted(exc: BaseException, code: int, what: str) -> int:
+def _stopped(exc: BaseException, signum: int) -> int:
+    """Say what a stop by SIGINT or SIGTERM kept (the notes the run added to ``exc``)."""
+    code, what = (
+        (EXIT_SIGINT, "interrupted") if signum == signal.SIGINT else (EXIT_SIGTERM, "terminated")
+    )
     notes = getattr(exc, "__notes__", None) or ["nothing was written"]
     say(f"{what}; " + "; ".join(notes))
     return code
@@ -107,17 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
             return code
     except KeyboardInterrupt as exc:
-        return _interrupted(exc, EXIT_SIGINT, "interrupted")
+        return _stopped(exc, signal.SIGINT)
     except Terminated as exc:
-        return _interrupted(exc, EXIT_SIGTERM, "terminated")
+        return _stopped(exc, signal.SIGTERM)
     except BrokenPipeError:
         return _broken_pipe()
     except Exception as exc:  # a bug, not bad input: say so and how to see more
         signum = requested_signal()
         if signum is not None:  # a signal that surfaced as another exception (see requested_signal)
-            if signum == signal.SIGINT:
-                return _interrupted(exc, EXIT_SIGINT, "interrupted")
-            return _interrupted(exc, EXIT_SIGTERM, "terminated")
+            return _stopped(exc, signum)
         if debug:
             traceback.print_exc()
         return fail(

@@ -55,7 +55,7 @@ def _from_the_compiler(obj: object) -> bool:
     llvmlite builds an object leaves it half-built; its finaliser then fails when the object is
     collected (``AttributeError: 'PassBuilder' object has no attribute '_as_parameter_'``) and
     Python would print that after the stop message. It is a consequence of the stop, not news."""
-    return getattr(obj, "__module__", None) is not None and obj.__module__.startswith("llvmlite")
+    return (getattr(obj, "__module__", None) or "").startswith("llvmlite")
 
 
 def raise_if_requested() -> None:
