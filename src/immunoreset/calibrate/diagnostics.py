@@ -14,10 +14,10 @@ import pandas as pd
 
 from immunoreset.calibrate.cohort import Cohort
 from immunoreset.calibrate.config import SensitivitySpec
-from immunoreset.calibrate.data import Target
+from immunoreset.calibrate.data import MediansAtTimes, Target
 from immunoreset.calibrate.fit import FitParameter
-from immunoreset.calibrate.objective import IndividualObjective, SummaryObjective
-from immunoreset.calibrate.quantities import Quantity, per_patient
+from immunoreset.calibrate.objective import IndividualObjective, SummaryObjective, target_quantity
+from immunoreset.calibrate.quantities import QuantitySeries, per_patient
 from immunoreset.observables import OBSERVABLES
 from immunoreset.runs.inputs import prepare
 from immunoreset.scenario.schema import Scenario
@@ -197,23 +197,29 @@ def validation_table(
     rows = []
     for target_id, text in use.items():
         target = by_id[target_id]
-        sim = per_patient(traj, Quantity.parse(text), first_dose) / target.model_factor
-        sim = sim[np.isfinite(sim)]
-        centre = _central(target)
-        p05, p50, p95 = np.percentile(sim, PERCENTILES) if len(sim) else (np.nan,) * 3
-        rows.append(
-            {
-                "dataset": f"{target.id} ({target.study})",
-                "quantity": text,
-                "observed": centre,
-                "observed_text": observed_text(target),
-                "predicted": float(p50),
-                "predicted_p05": float(p05),
-                "predicted_p95": float(p95),
-                "within_interval": bool(p05 <= centre <= p95) if np.isfinite(centre) else False,
-            }
-        )
+        q = target_quantity(target, text)
+        sim = per_patient(traj, q, first_dose) / target.model_factor
+        if isinstance(q, QuantitySeries) and isinstance(target, MediansAtTimes):
+            for j, (part, median) in enumerate(zip(q.parts, target.medians, strict=True)):
+                rows.append(_validation_row(target, str(part), median, sim[:, j]))
+        else:
+            rows.append(_validation_row(target, text, _central(target), sim))
     return pd.DataFrame(rows)
+
+
+def _validation_row(target: Target, quantity: str, centre: float, sim: np.ndarray) -> dict:
+    sim = sim[np.isfinite(sim)]
+    p05, p50, p95 = np.percentile(sim, PERCENTILES) if len(sim) else (np.nan,) * 3
+    return {
+        "dataset": f"{target.id} ({target.study})",
+        "quantity": quantity,
+        "observed": centre,
+        "observed_text": observed_text(target),
+        "predicted": float(p50),
+        "predicted_p05": float(p05),
+        "predicted_p95": float(p95),
+        "within_interval": bool(p05 <= centre <= p95) if np.isfinite(centre) else False,
+    }
 
 
 def _central(target: Target) -> float:

@@ -23,9 +23,14 @@ import numpy as np
 import pandas as pd
 
 from immunoreset.calibrate.cohort import Cohort, Trajectories
-from immunoreset.calibrate.data import Target
-from immunoreset.calibrate.likelihood import has_likelihood, individual_loglik, target_loglik
-from immunoreset.calibrate.quantities import Quantity, per_patient
+from immunoreset.calibrate.data import MediansAtTimes, Target
+from immunoreset.calibrate.likelihood import (
+    has_likelihood,
+    individual_loglik,
+    medians_at_times_loglik,
+    target_loglik,
+)
+from immunoreset.calibrate.quantities import Quantity, QuantitySeries, per_patient
 from immunoreset.scenario.schema import Scenario
 from immunoreset.simulate.engine import simulate
 
@@ -33,6 +38,42 @@ ERROR_MODELS = ("lognormal", "proportional", "additive", "combined")
 """Residual error models: ``lognormal`` (exponential: log(obs) ~ N(log(pred), sigma)),
 ``proportional`` (sd = sigma * pred), ``additive`` (sd = sigma), ``combined`` (sd =
 sqrt(sigma_add^2 + (sigma_prop * pred)^2))."""
+
+
+def target_quantity(target: Target, text: str) -> Quantity | QuantitySeries:
+    """The quantity ``text`` names for ``target``: read on each of its days for a target reported
+    at several times (:class:`~immunoreset.calibrate.quantities.QuantitySeries`)."""
+    if isinstance(target, MediansAtTimes):
+        return QuantitySeries.parse(text, target.times)
+    return Quantity.parse(text)
+
+
+def _day_rows(target: MediansAtTimes, q: QuantitySeries, sim: np.ndarray) -> list[dict]:
+    """One row per day of a target reported at several times: that day's term of its
+    log-likelihood (the terms add up to the target's) and the cohort's summary on the day."""
+    log = all(m > 0 for m in target.medians)
+    rows = []
+    for j, (part, median) in enumerate(zip(q.parts, target.medians, strict=True)):
+        day = sim[:, j]
+        term = medians_at_times_loglik([median], target.n, day[:, None], log_scale=log)
+        rows.append(_row(target, str(part), float(term), day))
+    return rows
+
+
+def _row(target: Target, quantity: str, loglik: float, sim: np.ndarray) -> dict:
+    finite = sim[np.isfinite(sim)]
+    return {
+        "target": target.id,
+        "statistic": target.statistic,
+        "quantity": quantity,
+        "unit": target.unit,
+        "loglik": loglik,
+        "evaluable": int(np.count_nonzero(~np.isnan(sim))),
+        "cohort_median": float(np.median(finite)) if len(finite) else np.nan,
+        "cohort_p05": float(np.percentile(finite, 5)) if len(finite) else np.nan,
+        "cohort_p95": float(np.percentile(finite, 95)) if len(finite) else np.nan,
+        "cohort_mean": float(np.mean(finite)) if len(finite) else np.nan,
+    }
 
 
 class SummaryObjective:
@@ -49,7 +90,7 @@ class SummaryObjective:
                 f"quantities given for targets {unknown} that are not in the targets file; "
                 f"allowed: {sorted(by_id)}"
             )
-        self.pairs: list[tuple[Target, Quantity]] = []
+        self.pairs: list[tuple[Target, Quantity | QuantitySeries]] = []
         for target_id, text in quantities.items():
             target = by_id[target_id]
             if not has_likelihood(target):
@@ -57,7 +98,7 @@ class SummaryObjective:
                     f"target {target_id!r}: statistic {target.statistic!r} has no likelihood; "
                     "allowed: a target with a measured statistic"
                 )
-            self.pairs.append((target, Quantity.parse(text)))
+            self.pairs.append((target, target_quantity(target, text)))
         if not self.pairs:
             raise ValueError("targets: none chosen; allowed: at least one target: quantity pair")
         self.cohort = Cohort(scenario, names)
@@ -78,26 +119,16 @@ class SummaryObjective:
         }
 
     def contributions(self, values: np.ndarray) -> pd.DataFrame:
-        """One row per target: its log-likelihood and the cohort's summary of its quantity."""
+        """One row per target (per day for a target reported at several times): its
+        log-likelihood and the cohort's summary of its quantity."""
         traj = self.cohort(values)
         rows = []
         for target, q in self.pairs:
             sim = per_patient(traj, q, self.baseline_day) / target.model_factor
-            finite = sim[np.isfinite(sim)]
-            rows.append(
-                {
-                    "target": target.id,
-                    "statistic": target.statistic,
-                    "quantity": str(q),
-                    "unit": target.unit,
-                    "loglik": float(target_loglik(target, sim)),
-                    "evaluable": int(np.count_nonzero(~np.isnan(sim))),
-                    "cohort_median": float(np.median(finite)) if len(finite) else np.nan,
-                    "cohort_p05": float(np.percentile(finite, 5)) if len(finite) else np.nan,
-                    "cohort_p95": float(np.percentile(finite, 95)) if len(finite) else np.nan,
-                    "cohort_mean": float(np.mean(finite)) if len(finite) else np.nan,
-                }
-            )
+            if isinstance(q, QuantitySeries) and isinstance(target, MediansAtTimes):
+                rows += _day_rows(target, q, sim)
+            else:
+                rows.append(_row(target, str(q), float(target_loglik(target, sim)), sim))
         return pd.DataFrame(rows)
 
     def _nll(self, traj: Trajectories) -> float:

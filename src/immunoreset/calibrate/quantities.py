@@ -28,7 +28,9 @@ quantity is written ``KIND:OBSERVABLE`` with ``@DAY`` for the kinds that read on
 ``aplasia_day:OBS``
     first time from day 0 strictly below 1.
 
-All are read off the output grid, so they are only as fine as it is.
+All are read off the output grid, so they are only as fine as it is. A target reported at several
+days (medians on days 7, 14, 28 and 90) is read with a kind that takes a day, written without one
+(``value:car_t_blood``): :class:`QuantitySeries` reads it on each of the target's days.
 """
 
 from __future__ import annotations
@@ -152,6 +154,44 @@ class Quantity:
         return 100.0 * (at / series[:, before[-1]] - 1.0)
 
 
+@dataclass(frozen=True)
+class QuantitySeries:
+    """One quantity read on several days (patients x days), for a target reported at several
+    times: written ``KIND:OBSERVABLE`` with a kind that reads one day, the days being the
+    target's."""
+
+    parts: tuple[Quantity, ...]
+
+    @classmethod
+    def parse(cls, text: str, days: Sequence[float]) -> QuantitySeries:
+        m = _TEXT.match(text.strip()) if isinstance(text, str) else None
+        if m is None or m["kind"] not in NEEDS_DAY or m["day"] is not None or not len(days):
+            on = ", ".join(f"{d:g}" for d in days)
+            raise ValueError(
+                f"quantity: got {text!r}; allowed for a target reported on several days: "
+                f"KIND:OBSERVABLE with KIND one of {', '.join(sorted(NEEDS_DAY))}, without a day "
+                f"(it is read on the target's days: {on})"
+            )
+        return cls(tuple(Quantity(m["kind"], m["obs"], float(d)) for d in days))
+
+    @property
+    def observable(self) -> str:
+        return self.parts[0].observable
+
+    @property
+    def unit(self) -> str:
+        return self.parts[0].unit
+
+    def __str__(self) -> str:
+        days = ",".join(f"{q.day:g}" for q in self.parts)
+        return f"{self.parts[0].kind}:{self.observable}@{days}"
+
+    def check(self, observables: Sequence[str], times: np.ndarray) -> QuantitySeries:
+        for q in self.parts:
+            q.check(observables, times)
+        return self
+
+
 def _vertex_times(times: np.ndarray, series: np.ndarray) -> np.ndarray:
     """Time of each row's maximum, refined by the parabola through the largest output and its two
     neighbours (the grid maximum itself at either end of the grid).
@@ -195,13 +235,16 @@ def _return_day(times: np.ndarray, values: np.ndarray) -> tuple[float, float]:
 
 
 def per_patient(
-    traj: Trajectories, quantity: Quantity | str, baseline_day: float = 0.0
+    traj: Trajectories, quantity: Quantity | QuantitySeries | str, baseline_day: float = 0.0
 ) -> np.ndarray:
-    """The quantity for every patient of ``traj`` (NaN for failed patients).
+    """The quantity for every patient of ``traj`` (NaN for failed patients): one value per patient,
+    or patients x days for a :class:`QuantitySeries`.
 
     ``baseline_day``: the first dose day; the baseline of ``change_percent`` is the last output at
     or before it.
     """
+    if isinstance(quantity, QuantitySeries):
+        return np.column_stack([per_patient(traj, q, baseline_day) for q in quantity.parts])
     q = Quantity.parse(quantity) if isinstance(quantity, str) else quantity
     q.check(traj.observables, traj.times)
     out = q(traj.times, {q.observable: traj.series(q.observable)}, baseline_day).copy()

@@ -14,7 +14,7 @@ activation, cell-weighted over compartments):
     act  = mean_c(e_c / (EC50_act + e_c))                       share of cells activated
     S'   = act - k_rest (1 - act) S                             stimulation history (rest recovers)
     h    = 1 / (1 + (S m_exh / stim50)^n_h)                     proliferative capacity left
-    kp   = kexp * m_exp * a_c * h * (1 + h_amp * lymphopenia)  antigen-driven expansion (Kimmel 2021)
+    kp   = kexp f_set m_exp a_c h (1 + h_amp lymphopenia)       antigen-driven expansion (Kimmel 2021)
     g    = rho_c * ln(K_C / (host T + CAR T in blood))          Gompertz competition (Kimmel 2021)
     x    = k_exh a_c (1 - h)                                    exhaustion of spent cells
     SCM' = -d_scm m_death SCM - rm1 m_diff a_c h SCM           engaged stem-like cells divide into CM
@@ -39,6 +39,14 @@ while host T cells are depleted (the lymphopenic amplification, Kimmel 2021); as
 recover the renewal falls below the losses, the pool contracts and B cells return. Stem-like cells
 stop differentiating under chronic stimulation and persist at ``d_scm`` (Stein 2019's terminal
 phase), outside the competition term.
+
+``f_set`` (``kexp_setting``) is 1 in the reference setting (autoimmune disease; B-ALL) and below 1
+where the same product expands less: tisagenlecleucel expands less in large B-cell lymphoma than in
+B-ALL (Awasthi 2020), and T cells after several lines of chemotherapy proliferate less (Das 2019,
+2020). Without it the model cannot hold both settings: a product whose expansion is limited by
+antigen per CAR cell in lupus expands at least as far on the far larger lymphoma burden with the
+same host and conditioning, yet in ZUMA-1 the blood count on day 7 is about the infused level
+(27.5 cells/uL after 2e6 cells/kg), while the Erlangen lupus peaks reach 70 times theirs.
 
 Every pool dies in every compartment (Park 2025's marrow pool never dies). Cells leave blood for
 tissues at ``k_b_tissue`` (a share ``f_lymphoid`` to lymphoid tissue, the rest to marrow) and return
@@ -122,14 +130,14 @@ assert all(
 (KEXP, RATIO_KEXP, EC50_EXP, EC50_ACT, AG50_CAR, RM1, RM2, RM3, D_SCM, D_MEM, D_EFF, K_EXH, STIM50,
  STIM_HILL, K_REST, D_EXH, H_AMP, RHO_C, K_C, K_B_TISSUE, K_TISSUE_B, F_LYMPHOID, KKILL_MAX, KC50_KILL,
  F_TISSUE_KILL, CD28_KEXP, CD28_DIFF, CD28_EXH, CD28_DEATH, GEN1_KEXP, GEN1_DEATH, IL18_KEXP, GEN5_EXH,
- GEN5_DEATH, IL18_CYTOKINE) = (
+ GEN5_DEATH, IL18_CYTOKINE, KEXP_SETTING) = (
     BLOCK.p(n) for n in (
         "kexp_max_cd8", "ratio_kexp", "ec50_exp", "ec50_act", "ag50_car", "rm1", "rm2", "rm3",
         "d_scm", "d_mem", "d_eff", "k_exh", "stim50", "stim_hill", "k_rest", "d_exh", "h_amp",
         "rho_c", "k_c", "k_b_tissue", "k_tissue_b", "f_lymphoid",
         "kkill_max", "kc50_kill", "f_tissue_kill", "cd28_kexp", "cd28_diff", "cd28_exh",
         "cd28_death", "gen1_kexp", "gen1_death", "il18_kexp", "gen5_exh", "gen5_death",
-        "il18_cytokine",
+        "il18_cytokine", "kexp_setting",
     )
 )  # fmt: skip
 CELLS_PER_UL_PER_L = 1e6
@@ -268,7 +276,7 @@ def rhs(y: np.ndarray, p: np.ndarray, engaged: np.ndarray, available: np.ndarray
             dydt[STIM0 + s] = 0.0
             continue
         f4 = slot_param(p, s, PCT_CD4) / 100.0
-        kexp = p[KEXP] * ((1.0 - f4) + f4 / p[RATIO_KEXP]) * boost
+        kexp = p[KEXP] * ((1.0 - f4) + f4 / p[RATIO_KEXP]) * p[KEXP_SETTING] * boost
         for k in range(N_PHEN):
             ib, il, im = idx(s, 0, k), idx(s, 1, k), idx(s, 2, k)
             dydt[ib] = -(to_l + to_m) * y[ib] + back * (y[il] * vl + y[im] * vm) / vb
