@@ -42,10 +42,14 @@ sqrt(sigma_add^2 + (sigma_prop * pred)^2))."""
 
 def target_quantity(target: Target, text: str) -> Quantity | QuantitySeries:
     """The quantity ``text`` names for ``target``: read on each of its days for a target reported
-    at several times (:class:`~immunoreset.calibrate.quantities.QuantitySeries`)."""
-    if isinstance(target, MediansAtTimes):
-        return QuantitySeries.parse(text, target.times)
-    return Quantity.parse(text)
+    at several times (:class:`~immunoreset.calibrate.quantities.QuantitySeries`). A bad ``text``
+    raises ``ValueError`` naming the target, the text and what is allowed."""
+    try:
+        if isinstance(target, MediansAtTimes):
+            return QuantitySeries.parse(text, target.times)
+        return Quantity.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"target {target.id!r}: {exc}") from None
 
 
 def _day_rows(target: MediansAtTimes, q: QuantitySeries, sim: np.ndarray) -> list[dict]:

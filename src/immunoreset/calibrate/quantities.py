@@ -165,7 +165,7 @@ class QuantitySeries:
     @classmethod
     def parse(cls, text: str, days: Sequence[float]) -> QuantitySeries:
         m = _TEXT.match(text.strip()) if isinstance(text, str) else None
-        if m is None or m["kind"] not in NEEDS_DAY or m["day"] is not None or not len(days):
+        if m is None or m["kind"] not in NEEDS_DAY or m["day"] is not None:
             on = ", ".join(f"{d:g}" for d in days)
             raise ValueError(
                 f"quantity: got {text!r}; allowed for a target reported on several days: "
@@ -178,18 +178,9 @@ class QuantitySeries:
     def observable(self) -> str:
         return self.parts[0].observable
 
-    @property
-    def unit(self) -> str:
-        return self.parts[0].unit
-
     def __str__(self) -> str:
         days = ",".join(f"{q.day:g}" for q in self.parts)
         return f"{self.parts[0].kind}:{self.observable}@{days}"
-
-    def check(self, observables: Sequence[str], times: np.ndarray) -> QuantitySeries:
-        for q in self.parts:
-            q.check(observables, times)
-        return self
 
 
 def _vertex_times(times: np.ndarray, series: np.ndarray) -> np.ndarray:

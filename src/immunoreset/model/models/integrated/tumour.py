@@ -34,8 +34,6 @@ BLOCK = block(
     after=blineage.BLOCK,
 )
 TUM_LY, TUM_BM = BLOCK.x("tumour_ly"), BLOCK.x("tumour_bm")
-CELLS_PER_UL_L = car.CELLS_PER_UL_PER_L
-"""Cells in one cell/uL x L."""
 CELLS, MARROW_SHARE, GROWTH, CD19, CD20, BCMA, KILL_MAX, KILL_C50 = (
     BLOCK.p0 + i for i in range(len(BLOCK.parameters))
 )
@@ -44,8 +42,8 @@ CELLS, MARROW_SHARE, GROWTH, CD19, CD20, BCMA, KILL_MAX, KILL_C50 = (
 @kernel
 def initial_state(p: np.ndarray, y0: np.ndarray) -> None:
     _, vl, vm = body.volumes(p)
-    y0[TUM_LY] = p[CELLS] * (1.0 - p[MARROW_SHARE]) / (vl * CELLS_PER_UL_L)
-    y0[TUM_BM] = p[CELLS] * p[MARROW_SHARE] / (vm * CELLS_PER_UL_L)
+    y0[TUM_LY] = p[CELLS] * (1.0 - p[MARROW_SHARE]) / (vl * car.CELLS_PER_UL_PER_L)
+    y0[TUM_BM] = p[CELLS] * p[MARROW_SHARE] / (vm * car.CELLS_PER_UL_PER_L)
 
 
 @kernel
@@ -61,7 +59,7 @@ def recognising_cells(y: np.ndarray, p: np.ndarray) -> float:
         bcma = car.slot_param(p, s, car.REC_BCMA) > 0.0 and p[BCMA] > 0.0
         if cd19 or cd20 or bcma:
             for c in range(car.N_COMP):
-                cells += car.active(y, s, c) * volumes[c] * CELLS_PER_UL_L
+                cells += car.active(y, s, c) * volumes[c] * car.CELLS_PER_UL_PER_L
     return cells
 
 
@@ -81,4 +79,4 @@ def rhs(y: np.ndarray, p: np.ndarray, theta: np.ndarray, dydt: np.ndarray) -> fl
 def total(y: np.ndarray, p: np.ndarray) -> float:
     """Malignant cells in the body."""
     _, vl, vm = body.volumes(p)
-    return (max(y[TUM_LY], 0.0) * vl + max(y[TUM_BM], 0.0) * vm) * CELLS_PER_UL_L
+    return (max(y[TUM_LY], 0.0) * vl + max(y[TUM_BM], 0.0) * vm) * car.CELLS_PER_UL_PER_L
